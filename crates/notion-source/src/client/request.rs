@@ -1,0 +1,333 @@
+//! Sending one call: wait for the pacer, send, read the answer, and decide
+//! what it means: done, pause and retry (429/529), back off and retry (5xx,
+//! transport errors), or fail (4xx, a body that does not parse).
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use rand::RngExt;
+use reqwest::header::HeaderMap;
+use reqwest::{Response, StatusCode};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use tokio::time::Instant;
+use tracing::Instrument;
+use url::Url;
+
+use crate::model::ErrorBody;
+
+use super::Shared;
+use super::config::RetryPolicy;
+use super::endpoint::Endpoint;
+use super::error::ClientError;
+use super::stats::Event;
+
+/// One call to make: where, and the JSON body for POSTs.
+pub(crate) struct Call {
+    pub(crate) endpoint: Endpoint,
+    pub(crate) url: Url,
+    pub(crate) body: Option<Value>,
+}
+
+/// What one attempt came back with.
+enum Outcome {
+    /// 2xx, with its body.
+    Success {
+        body: Bytes,
+        request_id: Option<String>,
+    },
+    /// 429/529: pause the client for this long, then retry.
+    RateLimited {
+        retry_after: Option<Duration>,
+        error: ErrorBody,
+    },
+    /// 500/502/503/504: back off and retry.
+    ServerError(ErrorBody),
+    /// Connection or timeout trouble: back off and retry.
+    Transport(reqwest::Error),
+    /// Any other answer: fail now.
+    Fatal(ErrorBody),
+}
+
+impl Shared {
+    /// Makes the call, retrying as the policy says, and parses the answer.
+    pub(crate) async fn execute<T: DeserializeOwned>(&self, call: Call) -> Result<T, ClientError> {
+        let endpoint = call.endpoint;
+        let span = tracing::debug_span!("notion_call", %endpoint);
+        let result = self.execute_with_retries(call).instrument(span).await;
+        if result.is_err() {
+            self.counters.record(endpoint, Event::Failed);
+        }
+        result
+    }
+
+    async fn execute_with_retries<T: DeserializeOwned>(
+        &self,
+        call: Call,
+    ) -> Result<T, ClientError> {
+        let endpoint = call.endpoint;
+        let policy = &self.config.retry;
+        let first_sent = Instant::now();
+        let mut attempts = 0u32;
+        let mut failures = 0u32;
+        let mut rate_limited = 0u32;
+        loop {
+            self.pacer.acquire().await;
+            attempts += 1;
+            self.counters.record(
+                endpoint,
+                Event::Sent {
+                    retry: attempts > 1,
+                },
+            );
+            let outcome = self.attempt(&call, attempts).await;
+            let fail = |error: ErrorBody| ClientError::Api {
+                endpoint,
+                attempts,
+                body: Box::new(error),
+            };
+            match outcome {
+                Outcome::Success { body, request_id } => {
+                    return serde_json::from_slice(&body).map_err(|cause| ClientError::Decode {
+                        endpoint,
+                        request_id: request_id.or_else(|| request_id_in(&body)),
+                        cause,
+                    });
+                }
+                Outcome::Fatal(error) => return Err(fail(error)),
+                Outcome::RateLimited { retry_after, error } => {
+                    self.counters.record(endpoint, Event::RateLimited);
+                    rate_limited += 1;
+                    let reason = error
+                        .additional_data
+                        .as_ref()
+                        .and_then(|d| d.get("rate_limit_reason"))
+                        .map(|r| r.to_string());
+                    if rate_limited > policy.max_rate_limited {
+                        return Err(fail(error));
+                    }
+                    // Without Retry-After, wait 1, 2, 4... up to 60 s.
+                    let wait = retry_after.unwrap_or_else(|| {
+                        Duration::from_secs(1 << (rate_limited - 1).min(6))
+                            .min(Duration::from_secs(60))
+                    });
+                    let slowed_to = self.pacer.pause(wait);
+                    tracing::warn!(
+                        %endpoint,
+                        status = error.status,
+                        code = %error.code,
+                        reason = reason.as_deref().unwrap_or("unspecified"),
+                        retry_after_ms = wait.as_millis() as u64,
+                        slowed_to_per_second = slowed_to,
+                        request_id = error.request_id.as_deref(),
+                        "rate limited: pausing every request of this client"
+                    );
+                }
+                Outcome::ServerError(error) => {
+                    failures += 1;
+                    let delay = backoff(policy, failures);
+                    if failures >= policy.max_attempts
+                        || first_sent.elapsed() + delay > policy.max_elapsed
+                    {
+                        return Err(fail(error));
+                    }
+                    tracing::debug!(%endpoint, status = error.status, ?delay, "server error, retrying");
+                    tokio::time::sleep(delay).await;
+                }
+                Outcome::Transport(cause) => {
+                    failures += 1;
+                    let delay = backoff(policy, failures);
+                    if failures >= policy.max_attempts
+                        || first_sent.elapsed() + delay > policy.max_elapsed
+                        || cause.is_builder()
+                    {
+                        return Err(ClientError::Transport {
+                            endpoint,
+                            attempts,
+                            cause,
+                        });
+                    }
+                    tracing::debug!(%endpoint, error = %cause, ?delay, "transport error, retrying");
+                    tokio::time::sleep(delay).await;
+                }
+            }
+        }
+    }
+
+    /// Sends the call once and sorts the answer.
+    async fn attempt(&self, call: &Call, attempt: u32) -> Outcome {
+        let started = Instant::now();
+        let mut request = self.http.request(call.endpoint.method(), call.url.clone());
+        if let Some(body) = &call.body {
+            request = request.json(body);
+        }
+        let outcome = match request.send().await {
+            Ok(response) => self.read_answer(call.endpoint, response).await,
+            Err(e) => Outcome::Transport(e),
+        };
+        let (status, request_id) = match &outcome {
+            Outcome::Success { request_id, .. } => (200, request_id.as_deref()),
+            Outcome::RateLimited { error, .. }
+            | Outcome::ServerError(error)
+            | Outcome::Fatal(error) => (error.status, error.request_id.as_deref()),
+            Outcome::Transport(_) => (0, None),
+        };
+        tracing::debug!(
+            endpoint = %call.endpoint,
+            attempt,
+            status,
+            duration_ms = started.elapsed().as_millis() as u64,
+            request_id,
+            "notion request"
+        );
+        outcome
+    }
+
+    async fn read_answer(&self, endpoint: Endpoint, response: Response) -> Outcome {
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = match response.bytes().await {
+            Ok(body) => body,
+            Err(e) => return Outcome::Transport(e),
+        };
+        self.counters
+            .record(endpoint, Event::Bytes(body.len() as u64));
+        let header_request_id = headers
+            .get("x-notion-request-id")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        if status.is_success() {
+            return Outcome::Success {
+                body,
+                request_id: header_request_id,
+            };
+        }
+        let error = error_body(status, &body, header_request_id);
+        match status.as_u16() {
+            429 | 529 => Outcome::RateLimited {
+                retry_after: retry_after(&headers),
+                error,
+            },
+            500 | 502 | 503 | 504 => Outcome::ServerError(error),
+            _ => Outcome::Fatal(error),
+        }
+    }
+}
+
+/// Notion's error object from an error answer's body. A body that is not
+/// Notion's JSON (an HTML page from the edge) becomes an error object with a
+/// code named after the status and the start of the body as message.
+fn error_body(status: StatusCode, body: &[u8], header_request_id: Option<String>) -> ErrorBody {
+    let parsed = serde_json::from_slice::<ErrorBody>(body)
+        .ok()
+        .filter(|e| !e.code.is_empty());
+    let mut error = parsed.unwrap_or_else(|| {
+        let text = String::from_utf8_lossy(body);
+        let excerpt: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        let excerpt: String = excerpt.chars().take(200).collect();
+        ErrorBody {
+            status: status.as_u16(),
+            code: status
+                .canonical_reason()
+                .unwrap_or("http_error")
+                .to_ascii_lowercase()
+                .replace(' ', "_"),
+            message: format!("answer was not Notion JSON: {excerpt}"),
+            request_id: None,
+            additional_data: None,
+        }
+    });
+    error.status = status.as_u16();
+    if error.request_id.is_none() {
+        error.request_id = header_request_id;
+    }
+    error
+}
+
+/// `Retry-After` in whole (or decimal) seconds.
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let text = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?;
+    let seconds: f64 = text.trim().parse().ok()?;
+    (seconds.is_finite() && seconds >= 0.0).then(|| Duration::from_secs_f64(seconds))
+}
+
+/// The `request_id` of a JSON body that did not parse as expected.
+fn request_id_in(body: &[u8]) -> Option<String> {
+    let value: Value = serde_json::from_slice(body).ok()?;
+    value.get("request_id")?.as_str().map(str::to_string)
+}
+
+/// Full-jitter exponential backoff: uniform in `[0, min(max, base * 2^(n-1))]`.
+fn backoff(policy: &RetryPolicy, failures: u32) -> Duration {
+    let ceiling = policy
+        .base_delay
+        .saturating_mul(1 << (failures.saturating_sub(1)).min(20))
+        .min(policy.max_delay);
+    ceiling.mul_f64(rand::rng().random_range(0.0..=1.0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::HeaderValue;
+
+    #[test]
+    fn json_error_body_keeps_notions_fields() {
+        let body = br#"{"object":"error","status":404,"code":"object_not_found","message":"Could not find page","request_id":"r-1"}"#;
+        let error = error_body(StatusCode::NOT_FOUND, body, Some("header-id".into()));
+        assert_eq!(error.code, "object_not_found");
+        assert_eq!(error.message, "Could not find page");
+        assert_eq!(error.request_id.as_deref(), Some("r-1"));
+    }
+
+    #[test]
+    fn html_error_body_becomes_an_error_object() {
+        let body = b"<html>\n<head><title>502 Bad Gateway</title></head>\n</html>";
+        let error = error_body(StatusCode::BAD_GATEWAY, body, Some("h-2".into()));
+        assert_eq!(error.status, 502);
+        assert_eq!(error.code, "bad_gateway");
+        assert!(error.message.contains("<title>502 Bad Gateway</title>"));
+        assert_eq!(error.request_id.as_deref(), Some("h-2"));
+        let empty = error_body(StatusCode::from_u16(529).unwrap(), b"", None);
+        assert_eq!((empty.status, empty.code.as_str()), (529, "http_error"));
+    }
+
+    #[test]
+    fn retry_after_reads_seconds_and_ignores_garbage() {
+        let mut headers = HeaderMap::new();
+        assert_eq!(retry_after(&headers), None);
+        headers.insert("retry-after", HeaderValue::from_static("2"));
+        assert_eq!(retry_after(&headers), Some(Duration::from_secs(2)));
+        headers.insert("retry-after", HeaderValue::from_static("0.5"));
+        assert_eq!(retry_after(&headers), Some(Duration::from_millis(500)));
+        headers.insert("retry-after", HeaderValue::from_static("soon"));
+        assert_eq!(retry_after(&headers), None);
+    }
+
+    #[test]
+    fn backoff_is_jittered_under_a_doubling_ceiling() {
+        let policy = RetryPolicy {
+            base_delay: Duration::from_millis(100),
+            max_delay: Duration::from_millis(1000),
+            ..RetryPolicy::default()
+        };
+        for failures in 1..40 {
+            let ceiling = Duration::from_millis(100 * (1u64 << (failures - 1).min(20)))
+                .min(Duration::from_millis(1000));
+            for _ in 0..20 {
+                assert!(backoff(&policy, failures) <= ceiling);
+            }
+        }
+        let spread: std::collections::HashSet<_> = (0..20).map(|_| backoff(&policy, 5)).collect();
+        assert!(spread.len() > 1, "jitter varies the delay");
+    }
+
+    #[test]
+    fn request_id_is_found_in_unexpected_json() {
+        assert_eq!(
+            request_id_in(br#"{"object":"weird","request_id":"abc"}"#).as_deref(),
+            Some("abc")
+        );
+        assert_eq!(request_id_in(b"not json"), None);
+    }
+}
