@@ -51,33 +51,35 @@ pub struct SearchQuery {
 
 impl SearchQuery {
     fn to_body(&self) -> Map<String, Value> {
-        let mut body = Map::new();
-        if let Some(query) = &self.query {
-            body.insert("query".into(), query.clone().into());
-        }
-        if let Some(filter) = self.filter {
-            let value = match filter {
-                SearchFilter::Pages => "page",
-                SearchFilter::DataSources => "data_source",
-                SearchFilter::Databases => "database",
-            };
-            body.insert(
-                "filter".into(),
-                json!({"property": "object", "value": value}),
-            );
-        }
-        if let Some(direction) = self.sort {
-            let direction = match direction {
-                SortDirection::Ascending => "ascending",
-                SortDirection::Descending => "descending",
-            };
-            body.insert(
-                "sort".into(),
-                json!({"timestamp": "last_edited_time", "direction": direction}),
-            );
-        }
-        body
+        let filter = self.filter.map(|filter| match filter {
+            SearchFilter::Pages => "page",
+            SearchFilter::DataSources => "data_source",
+            SearchFilter::Databases => "database",
+        });
+        let direction = self.sort.map(|direction| match direction {
+            SortDirection::Ascending => "ascending",
+            SortDirection::Descending => "descending",
+        });
+        json_object([
+            ("query", self.query.clone().map(Value::String)),
+            (
+                "filter",
+                filter.map(|f| json!({"property": "object", "value": f})),
+            ),
+            (
+                "sort",
+                direction.map(|d| json!({"timestamp": "last_edited_time", "direction": d})),
+            ),
+        ])
     }
+}
+
+/// A JSON object of the fields that are set.
+fn json_object<const N: usize>(fields: [(&str, Option<Value>); N]) -> Map<String, Value> {
+    fields
+        .into_iter()
+        .filter_map(|(key, value)| Some((key.to_string(), value?)))
+        .collect()
 }
 
 /// What a data source query returns (wikis hold both pages and data sources).
@@ -109,19 +111,12 @@ pub struct DataSourceQuery {
 
 impl DataSourceQuery {
     fn to_body(&self) -> Map<String, Value> {
-        let mut body = Map::new();
-        let fields = [
+        json_object([
             ("filter", self.filter.clone()),
             ("sorts", self.sorts.clone()),
             ("in_trash", self.in_trash.map(Value::Bool)),
             ("result_type", self.result_type.map(|t| json!(t))),
-        ];
-        for (key, value) in fields {
-            if let Some(value) = value {
-                body.insert(key.into(), value);
-            }
-        }
-        body
+        ])
     }
 }
 
