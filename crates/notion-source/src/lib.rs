@@ -9,6 +9,7 @@
 //! The crawler lives beside them in this crate.
 
 pub mod client;
+pub mod crawler;
 pub mod model;
 
 pub use client::{ClientConfig, ClientError, ClientStats, NotionClient, SecretToken};
