@@ -1,1 +1,51 @@
-//! placeholder
+//! A mock Notion API server over real HTTP, and the workspaces it serves.
+//!
+//! The server speaks Notion's read API (paths under `/v1/`, version
+//! 2025-09-03 shapes): search, pages and page property items, blocks and
+//! block children, databases, data sources and their queries, users. It
+//! answers like Notion: the same list envelopes and error objects, a
+//! `request_id` in every body and in `x-notion-request-id`, opaque cursors,
+//! 404 `object_not_found` for anything not shared, 400 `validation_error`
+//! for bad ids, page sizes, cursors and filters, and 429 `rate_limited` with
+//! `Retry-After` from a token bucket or a per-window budget. It can add
+//! log-normal latency and inject seeded 500/502/503 answers and dropped
+//! connections, and counts everything it sees ([`Stats`], also served as JSON
+//! at `GET /__mock/stats`).
+//!
+//! It is an independent oracle for the crawler: it works on Notion JSON and
+//! shares no code with `notion-source`. A [`Workspace`] comes from a dataset
+//! file (`datasets/README.md` describes the format), the bundled
+//! [`Workspace::kitchen_sink`], or the seeded generator
+//! [`Workspace::synthetic`]. [`Workspace::min_requests`] says how many
+//! requests a complete crawl needs at least (see [`MinRequests`] for the
+//! terms), and [`Workspace::page_tree_json`] what the crawler should produce
+//! for each page.
+//!
+//! ```no_run
+//! # async fn demo() -> std::io::Result<()> {
+//! use notion_mock::{MockConfig, MockServer, Workspace};
+//!
+//! let ws = Workspace::kitchen_sink();
+//! let min = ws.min_requests();
+//! let server = MockServer::start(ws, MockConfig::unlimited()).await?;
+//! // ... crawl `server.url()` with token "secret_mock_token" ...
+//! assert!(server.stats().total >= min.total);
+//! server.stop().await;
+//! # Ok(()) }
+//! ```
+
+mod config;
+mod crawl;
+mod dataset;
+mod files;
+mod ids;
+mod server;
+mod synthetic;
+mod workspace;
+
+pub use config::{Faults, Latency, MockConfig, RateLimit};
+pub use crawl::MinRequests;
+pub use dataset::DatasetError;
+pub use server::{MockServer, RequestEvent, Stats};
+pub use synthetic::SyntheticConfig;
+pub use workspace::Workspace;

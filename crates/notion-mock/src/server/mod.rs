@@ -1,0 +1,247 @@
+//! The HTTP server: an accept loop on hyper (so a fault can close a
+//! connection without answering), and the per-request pipeline: rate limit,
+//! fault draw, latency, then the API.
+
+mod api;
+mod error;
+mod limiter;
+mod query;
+mod stats;
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper::{Request, Response};
+use hyper_util::rt::TokioIo;
+use rand::rngs::StdRng;
+use rand::{RngExt, SeedableRng};
+use rand_distr::{Distribution, LogNormal};
+use tokio::net::TcpListener;
+use tokio::sync::Notify;
+use tokio::task::{JoinHandle, JoinSet};
+
+pub use stats::{RequestEvent, Stats};
+
+use crate::config::{Latency, MockConfig};
+use crate::workspace::Workspace;
+use error::ApiError;
+use limiter::{Decision, Limiter};
+
+/// A running mock Notion server on a local port.
+///
+/// ```no_run
+/// # async fn demo() -> std::io::Result<()> {
+/// use notion_mock::{MockConfig, MockServer, Workspace};
+/// let server = MockServer::start(Workspace::kitchen_sink(), MockConfig::unlimited()).await?;
+/// let search_url = format!("{}/v1/search", server.url());
+/// # let _ = search_url;
+/// server.stop().await;
+/// # Ok(()) }
+/// ```
+pub struct MockServer {
+    addr: SocketAddr,
+    state: Arc<State>,
+    shutdown: Arc<Notify>,
+    task: JoinHandle<()>,
+}
+
+/// What every request handler shares.
+pub(crate) struct State {
+    /// The served workspace (behind a lock so it can be edited at runtime).
+    pub ws: RwLock<Workspace>,
+    /// Behaviour settings.
+    pub cfg: MockConfig,
+    /// The server's base URL (for `next_url`).
+    pub base_url: String,
+    limiter: Mutex<Limiter>,
+    stats: Mutex<Stats>,
+    rng: Mutex<StdRng>,
+    started: Instant,
+}
+
+/// What the fault draw decided for one request.
+enum Fault {
+    None,
+    Drop,
+    Error(u16),
+}
+
+/// The error a service returns to make hyper close the connection unanswered.
+#[derive(Debug)]
+struct DropConnection;
+
+impl std::fmt::Display for DropConnection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("connection dropped by fault injection")
+    }
+}
+
+impl std::error::Error for DropConnection {}
+
+impl MockServer {
+    /// Starts a server on `127.0.0.1` on a free port.
+    pub async fn start(ws: Workspace, cfg: MockConfig) -> std::io::Result<MockServer> {
+        Self::start_on(SocketAddr::from(([127, 0, 0, 1], 0)), ws, cfg).await
+    }
+
+    /// Starts a server on the given address.
+    pub async fn start_on(
+        addr: SocketAddr,
+        ws: Workspace,
+        cfg: MockConfig,
+    ) -> std::io::Result<MockServer> {
+        let listener = TcpListener::bind(addr).await?;
+        let addr = listener.local_addr()?;
+        let now = Instant::now();
+        let state = Arc::new(State {
+            ws: RwLock::new(ws),
+            limiter: Mutex::new(Limiter::new(cfg.rate.clone(), now)),
+            rng: Mutex::new(StdRng::seed_from_u64(cfg.faults.seed)),
+            cfg,
+            base_url: format!("http://{addr}"),
+            stats: Mutex::new(Stats::default()),
+            started: now,
+        });
+        let shutdown = Arc::new(Notify::new());
+        let task = tokio::spawn(accept_loop(listener, state.clone(), shutdown.clone()));
+        Ok(MockServer {
+            addr,
+            state,
+            shutdown,
+            task,
+        })
+    }
+
+    /// The base URL, `http://127.0.0.1:PORT` (requests go to `/v1/...` under it).
+    pub fn url(&self) -> String {
+        self.state.base_url.clone()
+    }
+
+    /// The bound address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// A snapshot of the request statistics.
+    pub fn stats(&self) -> Stats {
+        self.state.stats.lock().expect("stats lock").snapshot()
+    }
+
+    /// Clears the request statistics.
+    pub fn reset_stats(&self) {
+        *self.state.stats.lock().expect("stats lock") = Stats::default();
+    }
+
+    /// Stops accepting, closes every open connection and waits for the server task.
+    pub async fn stop(self) {
+        self.shutdown.notify_one();
+        let _ = self.task.await;
+    }
+}
+
+async fn accept_loop(listener: TcpListener, state: Arc<State>, shutdown: Arc<Notify>) {
+    let mut connections = JoinSet::new();
+    loop {
+        tokio::select! {
+            _ = shutdown.notified() => break,
+            accepted = listener.accept() => {
+                let Ok((stream, _)) = accepted else { continue };
+                let state = state.clone();
+                connections.spawn(async move {
+                    let service = service_fn(move |req| serve(state.clone(), req));
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+        }
+    }
+    connections.shutdown().await;
+}
+
+/// The request pipeline: stats and rate limit, fault draw, latency, API.
+async fn serve(
+    state: Arc<State>,
+    req: Request<Incoming>,
+) -> Result<Response<Body>, DropConnection> {
+    let req = req.map(Body::new);
+    let path = req.uri().path().to_string();
+    if path.starts_with("/__mock/") {
+        return Ok(api::mock_admin(&state, &path));
+    }
+    let arrived = Instant::now();
+    let endpoint = api::endpoint_label(req.method().as_str(), &path);
+    let decision = state.limiter.lock().expect("limiter lock").check(arrived);
+    let (fault, delay) = draw(&state, decision == Decision::Allow);
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
+    let in_penalty = matches!(
+        decision,
+        Decision::Limited {
+            in_penalty: true,
+            ..
+        }
+    );
+    let event = |status| RequestEvent {
+        at: arrived - state.started,
+        endpoint: endpoint.clone(),
+        status,
+    };
+    let response = match (decision, fault) {
+        (_, Fault::Drop) => {
+            state
+                .stats
+                .lock()
+                .expect("stats lock")
+                .record(event(0), in_penalty);
+            return Err(DropConnection);
+        }
+        (Decision::Limited { retry_after, .. }, _) => {
+            let reason = state.limiter.lock().expect("limiter lock").reason();
+            api::error_response(&ApiError::rate_limited(retry_after, reason))
+        }
+        (_, Fault::Error(502)) => api::bad_gateway(),
+        (_, Fault::Error(status)) => api::error_response(&ApiError::server_error(status)),
+        (_, Fault::None) => api::handle(&state, req).await,
+    };
+    let status = response.status().as_u16();
+    state
+        .stats
+        .lock()
+        .expect("stats lock")
+        .record(event(status), in_penalty);
+    Ok(response)
+}
+
+/// Draws the fault (only for requests the limiter let through) and the latency.
+fn draw(state: &State, allowed: bool) -> (Fault, Duration) {
+    let faults = &state.cfg.faults;
+    let mut rng = state.rng.lock().expect("rng lock");
+    let fault = if !allowed {
+        Fault::None
+    } else if faults.drop_rate > 0.0 && rng.random_bool(faults.drop_rate.clamp(0.0, 1.0)) {
+        Fault::Drop
+    } else if faults.error_rate > 0.0 && rng.random_bool(faults.error_rate.clamp(0.0, 1.0)) {
+        Fault::Error([500, 502, 503][rng.random_range(0..3)])
+    } else {
+        Fault::None
+    };
+    let delay = match &state.cfg.latency {
+        Latency::None => Duration::ZERO,
+        Latency::Fixed(d) => *d,
+        Latency::LogNormal { median, sigma } => {
+            let mu = median.as_secs_f64().max(1e-6).ln();
+            match LogNormal::new(mu, sigma.max(0.0)) {
+                Ok(dist) => Duration::from_secs_f64(dist.sample(&mut *rng).min(120.0)),
+                Err(_) => *median,
+            }
+        }
+    };
+    (fault, delay)
+}

@@ -1,0 +1,6 @@
+//! The mock server over real HTTP: envelopes and errors, pagination, rate
+//! limiting, faults, query filters, and the crawl minimum of the kitchen sink.
+
+mod common;
+
+mod envelopes;
