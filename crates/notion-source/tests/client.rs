@@ -82,6 +82,27 @@ mod support {
             .collect()
     }
 
+    /// The top-level block ids of each page, as the mock says they are.
+    pub fn expected_children(workspace: &Workspace, page_ids: &[String]) -> Vec<Vec<String>> {
+        page_ids
+            .iter()
+            .map(|id| top_level_block_ids(workspace, id))
+            .collect()
+    }
+
+    /// The top-level block ids of each page, read through the client.
+    pub async fn children_of_every_page(
+        client: &NotionClient,
+        page_ids: &[String],
+    ) -> Result<Vec<Vec<String>>, ClientError> {
+        let mut trees = Vec::new();
+        for id in page_ids {
+            let blocks: Vec<_> = client.block_children_all(id).try_collect().await?;
+            trees.push(blocks.into_iter().map(|b| b.id).collect());
+        }
+        Ok(trees)
+    }
+
     /// The id of a search result.
     pub fn result_id(result: &SearchResult) -> String {
         match result {
@@ -220,10 +241,7 @@ mod rate_limits {
     async fn a_429_storm_is_survived_with_nothing_lost_and_no_request_in_penalty() {
         let workspace = paging_workspace(2, 5, 0);
         let page_ids = workspace.page_ids();
-        let expected: Vec<Vec<String>> = page_ids
-            .iter()
-            .map(|id| top_level_block_ids(&workspace, id))
-            .collect();
+        let expected = expected_children(&workspace, &page_ids);
         let mock = MockConfig {
             rate: MockRate::TokenBucket {
                 per_second: 5.0,
@@ -250,14 +268,7 @@ mod rate_limits {
         let tasks: Vec<_> = (0..3)
             .map(|_| {
                 let (client, page_ids) = (client.clone(), page_ids.clone());
-                tokio::spawn(async move {
-                    let mut got = Vec::new();
-                    for id in &page_ids {
-                        let blocks: Vec<_> = client.block_children_all(id).try_collect().await?;
-                        got.push(blocks.into_iter().map(|b| b.id).collect::<Vec<_>>());
-                    }
-                    Ok::<_, ClientError>(got)
-                })
+                tokio::spawn(async move { children_of_every_page(&client, &page_ids).await })
             })
             .collect();
         for task in tasks {
@@ -330,10 +341,7 @@ mod faults {
             },
             ..MockConfig::unlimited()
         };
-        let expected: Vec<Vec<String>> = page_ids
-            .iter()
-            .map(|id| top_level_block_ids(&workspace, id))
-            .collect();
+        let expected = expected_children(&workspace, &page_ids);
         let (server, client) = start(workspace, mock, |s| ClientConfig {
             page_size: 10,
             retry: RetryPolicy {
@@ -344,11 +352,7 @@ mod faults {
         })
         .await;
 
-        let mut got = Vec::new();
-        for id in &page_ids {
-            let blocks: Vec<_> = client.block_children_all(id).try_collect().await.unwrap();
-            got.push(blocks.into_iter().map(|b| b.id).collect::<Vec<_>>());
-        }
+        let got = children_of_every_page(&client, &page_ids).await.unwrap();
         let results: Vec<_> = client
             .search_all(SearchQuery::default())
             .try_collect()
