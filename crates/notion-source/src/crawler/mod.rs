@@ -208,12 +208,26 @@ pub struct Crawler {
     progress: Arc<CrawlProgress>,
 }
 
-/// What a page task found besides the page itself: documents to crawl next.
-#[derive(Debug, Default)]
-struct Walked {
-    pages: Vec<Page>,
-    databases: Vec<String>,
+/// The documents a page holds that are crawled on their own: its child
+/// pages (with metadata built from their `child_page` blocks) and the
+/// databases of its `child_database` blocks.
+#[derive(Debug, Default, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ChildDocuments {
+    /// Child pages, in document order.
+    pub pages: Vec<Page>,
+    /// Child database ids, in document order.
+    pub databases: Vec<String>,
 }
+
+impl ChildDocuments {
+    /// The child pages and databases of a page's block tree. Synced content
+    /// is not walked: its child pages belong to the original's page.
+    pub fn of(tree: &PageTree) -> ChildDocuments {
+        walk(&tree.page, &tree.blocks)
+    }
+}
+
+type Walked = ChildDocuments;
 
 /// How a page task ended.
 enum PageOutcome {
@@ -234,6 +248,13 @@ impl Crawler {
             config,
             progress: Arc::default(),
         }
+    }
+
+    /// Uses `progress` for the live counters (to watch a crawl that runs
+    /// inside something else).
+    pub fn with_progress(mut self, progress: Arc<CrawlProgress>) -> Crawler {
+        self.progress = progress;
+        self
     }
 
     /// Live counters, for progress display.
