@@ -1,0 +1,477 @@
+//! Greedy packing of a document into chunk spans that fit the token budget.
+//!
+//! From the current start, a chunk ends at a boundary of the largest
+//! structure that both fits and fills the budget reasonably: every boundary
+//! that fits is a candidate; among those that fill at least half the budget
+//! the strongest (section > block > line) wins, the furthest of its kind.
+//! When the structure that follows is too large for what is left (a huge
+//! paragraph, a table row, a 1 MB line), the chunk is filled from inside it
+//! with sentences, then words, then grapheme clusters, then characters.
+//! Candidates are measured with [`Measure`], so nothing is re-encoded whole.
+//! Afterwards, chunks under `min_tokens` are merged into a neighbour when the
+//! merged chunk still fits.
+
+use std::collections::HashMap;
+use std::ops::Range;
+
+use crate::config::ChunkConfig;
+use crate::header::Headers;
+use crate::measure::{Anchor, Measure};
+use crate::outline::{Outline, line_start};
+use crate::segment::Level;
+
+/// Document tokens looked at past the budget (text next to a chunk's edges
+/// may encode to slightly fewer tokens than inside the document).
+const WINDOW_SLACK: usize = 16;
+/// A structure is preferred to a finer one when it fills this share of the
+/// budget (percent); below it, finer boundaries fill the chunk up.
+const FILL_PERCENT: usize = 50;
+
+/// Which decorations a chunk carries around its own text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Decor {
+    /// The contextual header (when configured) before `embed_text`.
+    pub(crate) header: bool,
+    /// Repeated table headers and re-opened/closed fences.
+    pub(crate) wrappers: bool,
+}
+
+impl Decor {
+    const FULL: Decor = Decor {
+        header: true,
+        wrappers: true,
+    };
+    const NO_WRAPPERS: Decor = Decor {
+        header: true,
+        wrappers: false,
+    };
+    const BARE: Decor = Decor {
+        header: false,
+        wrappers: false,
+    };
+}
+
+/// One chunk's span and exact size.
+#[derive(Debug, Clone)]
+pub(crate) struct Piece {
+    /// Where packing started (before trimming whitespace).
+    from: usize,
+    /// The boundary the chunk ends at (before trimming whitespace).
+    to: usize,
+    /// The chunk's own text in the document, trimmed.
+    pub(crate) range: Range<usize>,
+    /// Tokens of the chunk's `embed_text`.
+    pub(crate) tokens: usize,
+    pub(crate) decor: Decor,
+}
+
+/// Packs one document.
+pub(crate) struct Packer<'a, 't> {
+    config: &'a ChunkConfig,
+    outline: &'a Outline,
+    measure: Measure<'t>,
+    headers: &'a mut Headers<'t>,
+    text: &'t str,
+}
+
+/// Candidate ends being measured for a chunk that starts at `anchor`.
+struct Attempt {
+    anchor: Anchor,
+    /// Trimmed start of the chunk.
+    start: usize,
+    /// Ends must lie after this, with text in between (previous chunk's end
+    /// when overlapping, else the start).
+    after: usize,
+    content_from: usize,
+    /// No end past this can fit.
+    window_end: usize,
+    decor: Decor,
+    /// Exact counts already measured, by end.
+    counts: HashMap<usize, usize>,
+}
+
+impl<'a, 't> Packer<'a, 't> {
+    pub(crate) fn new(
+        config: &'a ChunkConfig,
+        outline: &'a Outline,
+        measure: Measure<'t>,
+        headers: &'a mut Headers<'t>,
+    ) -> Self {
+        let text = measure.text();
+        Packer {
+            config,
+            outline,
+            measure,
+            headers,
+            text,
+        }
+    }
+
+    /// The chunk spans of the whole document, in order.
+    pub(crate) fn pack(mut self) -> Vec<Piece> {
+        let mut pieces: Vec<Piece> = Vec::new();
+        let mut end = 0;
+        while !self.text[end..].trim_start().is_empty() {
+            let overlapping = match pieces.last() {
+                Some(previous) if self.config.overlap_tokens > 0 => {
+                    let from = self.overlap_start(previous);
+                    (from < end).then(|| self.next_piece(from, end)).flatten()
+                }
+                _ => None,
+            };
+            let piece = overlapping.unwrap_or_else(|| {
+                self.next_piece(end, end)
+                    .unwrap_or_else(|| self.one_char(end))
+            });
+            end = piece.to;
+            pieces.push(piece);
+        }
+        self.merge_small(&mut pieces);
+        pieces
+    }
+
+    /// The text a chunk starting at `start` carries before its own text:
+    /// contextual header, then a repeated table header or re-opened fence.
+    /// `None` when the repeated part would take over half the budget.
+    pub(crate) fn head(&mut self, start: usize, decor: Decor) -> Option<String> {
+        let mut head = String::new();
+        if decor.header {
+            head.push_str(
+                self.headers
+                    .get(self.outline, self.outline.heading_at(start)),
+            );
+        }
+        if decor.wrappers {
+            let prefix = self.outline.prefix_at(start);
+            if !prefix.is_empty() && self.config.max_tokens / 2 < self.measure.count_text(prefix) {
+                return None;
+            }
+            head.push_str(prefix);
+        }
+        Some(head)
+    }
+
+    /// What a chunk with `decor` whose text ends at `end` carries after it.
+    fn tail(&self, end: usize, decor: Decor) -> &'a str {
+        if decor.wrappers {
+            self.outline.suffix_at(end)
+        } else {
+            ""
+        }
+    }
+
+    /// The first non-whitespace position at or after `from` (keeping the
+    /// indentation of a code line).
+    fn trim_start(&self, from: usize) -> usize {
+        let rest = &self.text[from..];
+        let pos = from + (rest.len() - rest.trim_start().len());
+        if pos < self.text.len() && self.outline.in_verbatim(pos) {
+            line_start(self.text, pos).max(from)
+        } else {
+            pos
+        }
+    }
+
+    /// `end` moved back over whitespace, not before `start`.
+    fn trim_end(&self, start: usize, end: usize) -> usize {
+        start + self.text[start..end.max(start)].trim_end().len()
+    }
+
+    /// The next chunk starting at `from` that contains text after `after`,
+    /// with as many decorations as fit.
+    fn next_piece(&mut self, from: usize, after: usize) -> Option<Piece> {
+        [Decor::FULL, Decor::NO_WRAPPERS, Decor::BARE]
+            .into_iter()
+            .find_map(|decor| self.attempt(from, after, decor))
+    }
+
+    /// Last resort (a budget too small for any decoration): one character.
+    fn one_char(&mut self, from: usize) -> Piece {
+        let start = self.trim_start(from);
+        let to = self.text[start..]
+            .chars()
+            .next()
+            .map_or(start, |c| start + c.len_utf8());
+        self.measure_piece(from, to, Decor::BARE).unwrap_or(Piece {
+            from,
+            to,
+            range: start..to,
+            tokens: 0,
+            decor: Decor::BARE,
+        })
+    }
+
+    /// Measures the chunk `from..to` with `decor`.
+    fn measure_piece(&mut self, from: usize, to: usize, decor: Decor) -> Option<Piece> {
+        let start = self.trim_start(from);
+        let head = self.head(start, decor)?;
+        let end = self.trim_end(start, to);
+        let mut anchor = self.measure.anchor(head, start, end);
+        let tokens = self.measure.count(&mut anchor, end, self.tail(end, decor));
+        Some(Piece {
+            from,
+            to,
+            range: start..end,
+            tokens,
+            decor,
+        })
+    }
+
+    fn attempt(&mut self, from: usize, after: usize, decor: Decor) -> Option<Piece> {
+        let max = self.config.max_tokens;
+        let start = self.trim_start(from);
+        let window = self.measure.pos_after(start, max + WINDOW_SLACK);
+        let window_end = self.text.floor_char_boundary(window);
+        let head = self.head(start, decor)?;
+        let mut attempt = Attempt {
+            anchor: self.measure.anchor(head, start, window_end),
+            start,
+            after,
+            content_from: start.max(after),
+            window_end,
+            decor,
+            counts: HashMap::new(),
+        };
+        let to = self.choose_end(&mut attempt)?;
+        let tokens = self.count(&mut attempt, to);
+        Some(Piece {
+            from,
+            to,
+            range: start..self.trim_end(start, to),
+            tokens,
+            decor,
+        })
+    }
+
+    /// Exact tokens of the attempted chunk if it ended at `to`.
+    fn count(&mut self, attempt: &mut Attempt, to: usize) -> usize {
+        if let Some(&tokens) = attempt.counts.get(&to) {
+            return tokens;
+        }
+        let end = self.trim_end(attempt.start, to);
+        let tail = self.tail(end, attempt.decor);
+        let tokens = self.measure.count(&mut attempt.anchor, end, tail);
+        attempt.counts.insert(to, tokens);
+        tokens
+    }
+
+    fn fits(&mut self, attempt: &mut Attempt, to: usize) -> bool {
+        self.count(attempt, to) <= self.config.max_tokens
+    }
+
+    /// Whether `to` would give the chunk text past `attempt.after`.
+    fn has_content(&self, attempt: &Attempt, to: usize) -> bool {
+        to > attempt.after && self.trim_end(attempt.content_from, to) > attempt.content_from
+    }
+
+    /// The furthest of `ends` (in order) that fits, by binary search.
+    fn furthest_fitting(&mut self, attempt: &mut Attempt, ends: &[usize]) -> Option<usize> {
+        if ends.is_empty() || !self.fits(attempt, ends[0]) {
+            return None;
+        }
+        let (mut good, mut bad) = (0, ends.len());
+        while bad - good > 1 {
+            let mid = (good + bad) / 2;
+            if self.fits(attempt, ends[mid]) {
+                good = mid;
+            } else {
+                bad = mid;
+            }
+        }
+        Some(good)
+    }
+
+    /// Tokens a chunk should reach before a structure's end is preferred to
+    /// filling it up with finer pieces of what follows.
+    fn target(&self) -> usize {
+        (self.config.max_tokens * FILL_PERCENT / 100).max(self.config.min_tokens)
+    }
+
+    /// Where the attempted chunk ends, if anything fits.
+    fn choose_end(&mut self, attempt: &mut Attempt) -> Option<usize> {
+        let outline = self.outline;
+        let bounds = outline.boundaries();
+        let first = bounds.partition_point(|b| b.pos <= attempt.after);
+        let last = bounds.partition_point(|b| b.pos <= attempt.window_end);
+        let with_content = (first..last)
+            .find(|&i| self.has_content(attempt, bounds[i].pos))
+            .unwrap_or(last);
+        let candidates: Vec<usize> = (with_content..last).collect();
+        let ends: Vec<usize> = candidates.iter().map(|&i| bounds[i].pos).collect();
+
+        let Some(furthest) = self.furthest_fitting(attempt, &ends) else {
+            // Even the first structure is too large: fill from inside it.
+            let unit_end = bounds.get(first).map_or(self.text.len(), |b| b.pos);
+            return self.descend(attempt, attempt.start, unit_end, Level::Sentence);
+        };
+        let target = self.target();
+        if self.count(attempt, ends[furthest]) >= target {
+            // The first candidate reaching the target, by binary search.
+            let (mut lo, mut reached) = (0, furthest);
+            while lo < reached {
+                let mid = (lo + reached) / 2;
+                if self.count(attempt, ends[mid]) >= target {
+                    reached = mid;
+                } else {
+                    lo = mid + 1;
+                }
+            }
+            // The strongest structure among the ends that reach the target.
+            let strongest = candidates[reached..=furthest]
+                .iter()
+                .map(|&i| bounds[i].strength)
+                .max()?;
+            let chosen = (reached..=furthest)
+                .rev()
+                .find(|&k| bounds[candidates[k]].strength == strongest)?;
+            return Some(ends[chosen]);
+        }
+        let index = candidates[furthest];
+        if index + 1 >= bounds.len() {
+            return Some(ends[furthest]); // The rest of the document fits.
+        }
+        // Too little fits whole: fill up from inside the next structure.
+        let filled = self.descend(
+            attempt,
+            ends[furthest],
+            bounds[index + 1].pos,
+            Level::Sentence,
+        );
+        Some(filled.unwrap_or(ends[furthest]))
+    }
+
+    /// The best end inside `unit_start..unit_end` using `level` boundaries,
+    /// then finer ones when they fill the chunk better.
+    fn descend(
+        &mut self,
+        attempt: &mut Attempt,
+        unit_start: usize,
+        unit_end: usize,
+        level: Level,
+    ) -> Option<usize> {
+        let hi = self
+            .text
+            .floor_char_boundary(unit_end.min(attempt.window_end));
+        if hi <= unit_start {
+            return None;
+        }
+        let ends: Vec<usize> = level
+            .boundaries(self.text, unit_start..hi)
+            .into_iter()
+            .filter(|&p| self.has_content(attempt, p))
+            .collect();
+        let best = self.furthest_fitting(attempt, &ends);
+        if let Some(k) = best
+            && self.count(attempt, ends[k]) >= self.target()
+        {
+            return Some(ends[k]);
+        }
+        let Some(finer) = level.finer() else {
+            return best.map(|k| ends[k]);
+        };
+        let (next_start, next_end) = match best {
+            Some(k) => (ends[k], ends.get(k + 1).copied().unwrap_or(unit_end)),
+            None => (unit_start, ends.first().copied().unwrap_or(unit_end)),
+        };
+        self.descend(attempt, next_start, next_end, finer)
+            .or(best.map(|k| ends[k]))
+    }
+
+    /// Where the chunk after `previous` starts so that it repeats at most
+    /// `overlap_tokens` of its end, preferring a sentence or block start.
+    fn overlap_start(&mut self, previous: &Piece) -> usize {
+        let overlap = self.config.overlap_tokens;
+        let Range { start, end } = previous.range.clone();
+        let window = self
+            .measure
+            .pos_before(end, overlap + WINDOW_SLACK)
+            .max(start);
+        let window = self.text.floor_char_boundary(window);
+        // (position, starts a sentence or a block)
+        let mut candidates: Vec<(usize, bool)> = Vec::new();
+        let bounds = self.outline.boundaries();
+        let first = bounds.partition_point(|b| b.pos <= window);
+        candidates.extend(
+            bounds[first..]
+                .iter()
+                .take_while(|b| b.pos < end)
+                .map(|b| (b.pos, true)),
+        );
+        candidates.extend(
+            Level::Sentence
+                .boundaries(self.text, window..end)
+                .into_iter()
+                .map(|p| (p, true)),
+        );
+        candidates.extend(
+            Level::Word
+                .boundaries(self.text, window..end)
+                .into_iter()
+                .map(|p| (p, false)),
+        );
+        candidates.retain(|&(p, _)| p > start);
+        candidates.sort_unstable_by_key(|&(p, strong)| (p, !strong));
+        candidates.dedup_by_key(|&mut (p, _)| p);
+
+        let overlap_tokens = |packer: &mut Self, from: usize| {
+            let from = packer.trim_start(from);
+            let mut anchor = packer.measure.anchor(String::new(), from, end);
+            packer.measure.count(&mut anchor, end, "")
+        };
+        // Later starts overlap less: find the earliest that fits.
+        let (mut lo, mut fits) = (0, candidates.len());
+        while lo < fits {
+            let mid = (lo + fits) / 2;
+            if overlap_tokens(self, candidates[mid].0) <= overlap {
+                fits = mid;
+            } else {
+                lo = mid + 1;
+            }
+        }
+        let Some(&(earliest, _)) = candidates.get(fits) else {
+            return previous.to;
+        };
+        let strong = candidates[fits..]
+            .iter()
+            .find(|&&(_, strong)| strong)
+            .map(|&(p, _)| p);
+        match strong {
+            Some(p) if overlap_tokens(self, p) * 2 >= overlap => p,
+            _ => earliest,
+        }
+    }
+
+    /// Merges chunks under `min_tokens` into a neighbour when the result fits.
+    fn merge_small(&mut self, pieces: &mut Vec<Piece>) {
+        let min = self.config.min_tokens;
+        let mut i = 0;
+        while i < pieces.len() {
+            if pieces[i].tokens >= min || pieces.len() < 2 {
+                i += 1;
+                continue;
+            }
+            if i > 0
+                && let Some(merged) = self.joined(&pieces[i - 1], &pieces[i])
+            {
+                pieces[i - 1] = merged;
+                pieces.remove(i);
+                i -= 1;
+                continue;
+            }
+            if i + 1 < pieces.len()
+                && let Some(merged) = self.joined(&pieces[i], &pieces[i + 1])
+            {
+                pieces[i] = merged;
+                pieces.remove(i + 1);
+                continue;
+            }
+            i += 1;
+        }
+    }
+
+    /// `first` and `second` as one chunk, if it fits.
+    fn joined(&mut self, first: &Piece, second: &Piece) -> Option<Piece> {
+        self.measure_piece(first.from, second.to, Decor::FULL)
+            .filter(|p| p.tokens <= self.config.max_tokens)
+    }
+}
