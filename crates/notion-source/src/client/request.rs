@@ -203,14 +203,33 @@ impl Shared {
             };
         }
         let error = error_body(status, &body, header_request_id);
-        match status.as_u16() {
-            429 | 529 => Outcome::RateLimited {
+        match failure_kind(status) {
+            FailureKind::RateLimited => Outcome::RateLimited {
                 retry_after: retry_after(&headers),
                 error,
             },
-            500 | 502 | 503 | 504 => Outcome::ServerError(error),
-            _ => Outcome::Fatal(error),
+            FailureKind::Transient => Outcome::ServerError(error),
+            FailureKind::Permanent => Outcome::Fatal(error),
         }
+    }
+}
+
+/// How an error status is handled.
+#[derive(Debug, PartialEq, Eq)]
+enum FailureKind {
+    /// 429 `rate_limited`, 529 `service_overload`: pause the client, retry.
+    RateLimited,
+    /// 500, 502, 503, 504: back off, retry.
+    Transient,
+    /// Everything else (400, 401, 403, 404, 409...): fail now.
+    Permanent,
+}
+
+fn failure_kind(status: StatusCode) -> FailureKind {
+    match status.as_u16() {
+        429 | 529 => FailureKind::RateLimited,
+        500 | 502 | 503 | 504 => FailureKind::Transient,
+        _ => FailureKind::Permanent,
     }
 }
 
@@ -290,6 +309,20 @@ mod tests {
         assert_eq!(error.request_id.as_deref(), Some("h-2"));
         let empty = error_body(StatusCode::from_u16(529).unwrap(), b"", None);
         assert_eq!((empty.status, empty.code.as_str()), (529, "http_error"));
+    }
+
+    #[test]
+    fn statuses_sort_into_pause_backoff_or_fail() {
+        let kind = |code: u16| failure_kind(StatusCode::from_u16(code).unwrap());
+        for code in [429, 529] {
+            assert_eq!(kind(code), FailureKind::RateLimited, "{code}");
+        }
+        for code in [500, 502, 503, 504] {
+            assert_eq!(kind(code), FailureKind::Transient, "{code}");
+        }
+        for code in [400, 401, 403, 404, 409, 501] {
+            assert_eq!(kind(code), FailureKind::Permanent, "{code}");
+        }
     }
 
     #[test]
