@@ -8,7 +8,7 @@
 //! which are pages too. A page is crawled when it is shared and neither
 //! trashed nor archived.
 
-use std::collections::{BTreeSet, HashSet, VecDeque};
+use std::collections::{BTreeMap, HashSet, VecDeque};
 
 use serde::Serialize;
 use serde_json::Value;
@@ -36,9 +36,11 @@ const INLINE_REFERENCES: usize = crate::workspace::PROPERTY_REFERENCE_LIMIT;
 ///   read once, also when the original sits on a page that is not crawled.
 /// - `property_items`: `ceil(n / 100)` per relation or people property of a
 ///   crawled page with more than 25 references.
-/// - `retrieve_page`: 1 per crawled page reached only through a `child_page`
-///   block (search and queries return page objects; a child page block gives
-///   only the title, so its properties need `GET /v1/pages/{id}`).
+///
+/// No retrieve-page request is needed: search and queries return page
+/// objects, and a page reached only through its `child_page` block is not a
+/// data source row, so its one property (the title), its id, times and
+/// parent are all in the block.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct MinRequests {
     /// `POST /v1/search` requests.
@@ -53,8 +55,6 @@ pub struct MinRequests {
     pub block_children: u64,
     /// `GET /v1/pages/{id}/properties/{property}` requests.
     pub property_items: u64,
-    /// `GET /v1/pages/{id}` requests.
-    pub retrieve_page: u64,
     /// The sum of the terms.
     pub total: u64,
 }
@@ -78,17 +78,15 @@ pub(crate) fn plan(ws: &Workspace) -> CrawlPlan {
     let mut pages = Vec::new();
     let mut seen_pages = HashSet::new();
     let mut seen_sources = HashSet::new();
-    let mut read_blocks = BTreeSet::new();
+    // Blocks whose children are read, with their child counts.
+    let mut read_blocks = BTreeMap::new();
     let mut queue: VecDeque<String> = VecDeque::new();
-    // Pages whose object came from search or a query (no retrieve needed).
-    let mut listed = HashSet::new();
     let mut sources: VecDeque<String> = VecDeque::new();
 
     let found = search_results(ws);
     min.search = pages_of(found.len()).max(1);
     for (id, is_page) in found {
         if is_page {
-            listed.insert(id.clone());
             queue.push_back(id);
         } else {
             sources.push_back(id);
@@ -130,26 +128,19 @@ pub(crate) fn plan(ws: &Workspace) -> CrawlPlan {
             min.query += pages_of(rows.len()).max(1);
             for row in rows {
                 let id = row.object["id"].as_str().unwrap_or_default().to_string();
-                listed.insert(id.clone());
                 queue.push_back(id);
             }
         } else {
             break;
         }
     }
-    min.retrieve_page = pages.iter().filter(|p| !listed.contains(*p)).count() as u64;
-    for id in &read_blocks {
-        if let Some(node) = ws.node(id) {
-            min.block_children += pages_of(ws.child_ids(&node).len());
-        }
-    }
+    min.block_children = read_blocks.values().map(|n| pages_of(*n)).sum();
     min.total = min.search
         + min.retrieve_database
         + min.query
         + min.page_children
         + min.block_children
-        + min.property_items
-        + min.retrieve_page;
+        + min.property_items;
     CrawlPlan { pages, min }
 }
 
@@ -177,7 +168,12 @@ struct Found {
 
 /// Visits blocks depth first, recording blocks whose children must be read
 /// and the child pages and databases met.
-fn walk_blocks(ws: &Workspace, ids: &[String], read: &mut BTreeSet<String>, found: &mut Found) {
+fn walk_blocks(
+    ws: &Workspace,
+    ids: &[String],
+    read: &mut BTreeMap<String, usize>,
+    found: &mut Found,
+) {
     for id in ids {
         let Some(node) = ws.node(id) else { continue };
         match &node {
@@ -190,7 +186,8 @@ fn walk_blocks(ws: &Workspace, ids: &[String], read: &mut BTreeSet<String>, foun
                     continue;
                 };
                 let children = ws.child_ids(&target_node);
-                if !children.is_empty() && read.insert(target) {
+                if !children.is_empty() && !read.contains_key(&target) {
+                    read.insert(target, children.len());
                     walk_blocks(ws, &children, read, found);
                 }
             }

@@ -1,35 +1,477 @@
-//! Seeded synthetic workspaces (placeholder; generator lands next).
+//! Seeded synthetic workspaces, from 10 to 100,000 pages.
+//!
+//! The structure (page trees a few levels deep, databases with rows, flags) is
+//! built up front as ordinary page, database and data source records. Block
+//! content is not stored: each page's blocks are generated from the seed and
+//! the page's number when asked for, and the last few pages generated are
+//! cached. A generated block's id encodes the workspace tag, page number and
+//! block number, so `GET /v1/blocks/{id}` finds its page without an index.
+//! Memory is about 2 KB per page however large the pages are.
 
-use crate::workspace::{BlockRec, Workspace};
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
 
-/// Shape of a synthetic workspace.
-#[derive(Debug, Clone)]
+use chrono::{Duration, TimeZone, Utc};
+use rand::rngs::StdRng;
+use rand::{RngExt, SeedableRng};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::ids::stable_hash;
+use crate::workspace::{BlockRec, Content, Workspace};
+
+/// Shape of a synthetic workspace. `SyntheticConfig { pages: 1000, seed: 7,
+/// ..Default::default() }` is a typical use.
+#[derive(Debug, Clone, PartialEq)]
 pub struct SyntheticConfig {
-    /// Number of pages (standalone pages and rows).
+    /// Number of pages, standalone pages and data source rows together.
     pub pages: usize,
     /// Seed: the same config always yields the same workspace.
     pub seed: u64,
+    /// Deepest nesting of standalone pages under a top-level page.
+    pub max_depth: usize,
+    /// Share of pages that are data source rows.
+    pub row_share: f64,
+    /// Share of standalone pages with more than 100 top-level blocks.
+    pub large_page_share: f64,
+    /// Share of pages search leaves out (found only by walking).
+    pub absent_from_search_share: f64,
+    /// Share of leaf pages in the trash.
+    pub trashed_share: f64,
 }
 
-/// Generates page content lazily.
+impl Default for SyntheticConfig {
+    fn default() -> Self {
+        SyntheticConfig {
+            pages: 100,
+            seed: 1,
+            max_depth: 4,
+            row_share: 0.3,
+            large_page_share: 0.03,
+            absent_from_search_share: 0.02,
+            trashed_share: 0.01,
+        }
+    }
+}
+
+/// Pages generated and kept at once.
+const CACHE_PAGES: usize = 32;
+
+/// Generates the block content of a synthetic workspace's pages on demand.
 #[derive(Debug)]
-pub(crate) struct Generator;
+pub(crate) struct Generator {
+    seed: u64,
+    /// First 8 bytes of every generated block id.
+    tag: [u8; 8],
+    /// Per page number: id, child page and database ids, whether large, whether a row.
+    pages: Vec<GenPage>,
+    cache: Mutex<(HashMap<u32, Arc<GeneratedPage>>, VecDeque<u32>)>,
+}
+
+#[derive(Debug)]
+struct GenPage {
+    id: String,
+    /// Child pages and databases, placed among the generated blocks.
+    children: Vec<String>,
+    large: bool,
+    row: bool,
+    times: (String, String),
+}
 
 /// A generated page's blocks.
+#[derive(Debug)]
 pub(crate) struct GeneratedPage {
+    /// Top-level ids (blocks, child pages, child databases) in order.
     pub top: Vec<String>,
+    /// The generated blocks by id.
+    pub blocks: HashMap<String, BlockRec>,
 }
 
 impl Generator {
-    pub(crate) fn page_content(&self, _ws: &Workspace, _n: u32) -> std::sync::Arc<GeneratedPage> {
-        std::sync::Arc::new(GeneratedPage { top: Vec::new() })
+    /// The content of page number `n`, generated or from the cache.
+    pub(crate) fn page_content(&self, ws: &Workspace, n: u32) -> Arc<GeneratedPage> {
+        let mut cache = self.cache.lock().expect("generator cache lock");
+        if let Some(page) = cache.0.get(&n) {
+            return page.clone();
+        }
+        let page = Arc::new(self.generate_page(ws, n));
+        if cache.1.len() >= CACHE_PAGES
+            && let Some(old) = cache.1.pop_front()
+        {
+            cache.0.remove(&old);
+        }
+        cache.0.insert(n, page.clone());
+        cache.1.push_back(n);
+        page
     }
-    pub(crate) fn block(&self, _ws: &Workspace, _id: &str) -> Option<BlockRec> {
-        None
+
+    /// A generated block by id.
+    pub(crate) fn block(&self, ws: &Workspace, id: &str) -> Option<BlockRec> {
+        let bytes = *Uuid::parse_str(id).ok()?.as_bytes();
+        if bytes[..8] != self.tag {
+            return None;
+        }
+        let n = u32::from_be_bytes(bytes[8..12].try_into().ok()?);
+        if n as usize >= self.pages.len() {
+            return None;
+        }
+        self.page_content(ws, n).blocks.get(id).cloned()
+    }
+
+    fn block_id(&self, page: u32, index: u32) -> String {
+        let mut bytes = [0u8; 16];
+        bytes[..8].copy_from_slice(&self.tag);
+        bytes[8..12].copy_from_slice(&page.to_be_bytes());
+        bytes[12..].copy_from_slice(&index.to_be_bytes());
+        Uuid::from_bytes(bytes).hyphenated().to_string()
+    }
+
+    fn generate_page(&self, ws: &Workspace, n: u32) -> GeneratedPage {
+        let info = &self.pages[n as usize];
+        let mut rng =
+            StdRng::seed_from_u64(stable_hash(&[&self.seed.to_le_bytes(), &n.to_le_bytes()]));
+        let mut ids = IdSource {
+            generator: self,
+            page: n,
+            next: 0,
+        };
+        let count = if info.row {
+            rng.random_range(0..12)
+        } else if info.large {
+            rng.random_range(101..400)
+        } else {
+            rng.random_range(3..60)
+        };
+        let mut specs = Vec::with_capacity(count);
+        while specs.len() < count {
+            specs.push(random_block(&mut rng, &mut ids, 0));
+        }
+        let (mut top, blocks) = crate::dataset::load_fragment(
+            ws,
+            &info.id,
+            (&info.times.0, &info.times.1),
+            &Value::Array(specs),
+        )
+        .expect("generated blocks are valid");
+        // Child pages and databases go at seeded places among the blocks.
+        for child in &info.children {
+            let at = rng.random_range(0..=top.len());
+            top.insert(at, child.clone());
+        }
+        GeneratedPage { top, blocks }
     }
 }
 
+/// Hands out the encoded ids of one page's generated blocks.
+struct IdSource<'a> {
+    generator: &'a Generator,
+    page: u32,
+    next: u32,
+}
+
+impl IdSource<'_> {
+    fn next(&mut self) -> String {
+        self.next += 1;
+        self.generator.block_id(self.page, self.next)
+    }
+}
+
+const STATUSES: [&str; 3] = ["Todo", "Doing", "Done"];
+
+const WORDS: &[&str] = &[
+    "data", "pipeline", "crawler", "token", "chunk", "parquet", "vector", "index", "query",
+    "model", "page", "block", "schema", "nightly", "release", "budget", "latency", "cache",
+    "shard", "owner", "review", "draft", "roadmap", "meeting", "notes", "decision", "risk",
+    "metric", "customer", "launch", "the", "a", "of", "to", "and", "with", "for", "in", "on", "by",
+    "we", "our", "team", "next", "week", "quarter", "plan", "goal", "result", "issue", "fix",
+    "test", "deploy", "monitor", "alert", "retry", "limit", "rate", "request", "response", "error",
+    "status", "report", "summary", "café", "naïve",
+];
+
+fn sentence(rng: &mut StdRng, min: usize, max: usize) -> String {
+    let n = rng.random_range(min..=max);
+    let mut words: Vec<&str> = (0..n)
+        .map(|_| WORDS[rng.random_range(0..WORDS.len())])
+        .collect();
+    let mut s = words.remove(0).to_string();
+    if let Some(first) = s.get_mut(0..1) {
+        first.make_ascii_uppercase();
+    }
+    for w in words {
+        s.push(' ');
+        s.push_str(w);
+    }
+    s.push('.');
+    s
+}
+
+fn paragraph_text(rng: &mut StdRng) -> Value {
+    let sentences = rng.random_range(1..=4);
+    let text: Vec<String> = (0..sentences).map(|_| sentence(rng, 5, 18)).collect();
+    if rng.random_bool(0.15) {
+        json!([text.join(" "), {"text": format!(" {}", sentence(rng, 2, 4)), "bold": true}])
+    } else {
+        json!(text.join(" "))
+    }
+}
+
+/// One random block spec in the dataset format, with children below `depth` 3.
+fn random_block(rng: &mut StdRng, ids: &mut IdSource<'_>, depth: usize) -> Value {
+    let id = ids.next();
+    let roll = rng.random_range(0..100);
+    let nested = depth < 3;
+    let mut block = match roll {
+        0..=34 => json!({"paragraph": paragraph_text(rng)}),
+        35..=41 => json!({"heading_1": sentence(rng, 2, 6)}),
+        42..=49 => json!({"heading_2": sentence(rng, 2, 6)}),
+        50..=54 => json!({"heading_3": sentence(rng, 2, 6)}),
+        55..=66 => json!({"bulleted_list_item": sentence(rng, 3, 12)}),
+        67..=74 => json!({"numbered_list_item": sentence(rng, 3, 12)}),
+        75..=78 => json!({"to_do": sentence(rng, 3, 8), "checked": rng.random_bool(0.5)}),
+        79..=83 => json!({"toggle": sentence(rng, 2, 8)}),
+        84..=87 => {
+            let lines: Vec<String> = (0..rng.random_range(1..8))
+                .map(|i| {
+                    format!(
+                        "let x{i} = compute(\"{}\");",
+                        WORDS[rng.random_range(0..WORDS.len())]
+                    )
+                })
+                .collect();
+            json!({"code": {"language": "rust", "text": lines.join("\n")}})
+        }
+        88..=90 => json!({"quote": sentence(rng, 5, 15)}),
+        91..=92 => json!({"callout": sentence(rng, 5, 15), "icon": "💡"}),
+        93..=95 => {
+            let width = rng.random_range(2..5);
+            let rows: Vec<Value> = (0..rng.random_range(2..7))
+                .map(|_| {
+                    json!(
+                        (0..width)
+                            .map(|_| WORDS[rng.random_range(0..WORDS.len())])
+                            .collect::<Vec<_>>()
+                    )
+                })
+                .collect();
+            json!({"table": {"has_column_header": rng.random_bool(0.7), "rows": rows}})
+        }
+        96..=97 => json!({"divider": {}}),
+        _ => json!({"equation": "E = mc^2"}),
+    };
+    block["id"] = json!(id);
+    let takes_children = matches!(roll, 55..=83);
+    let child_count = match roll {
+        79..=83 => rng.random_range(1..6),
+        _ if takes_children && rng.random_bool(0.2) => rng.random_range(1..4),
+        _ => 0,
+    };
+    if nested && child_count > 0 {
+        let children: Vec<Value> = (0..child_count)
+            .map(|_| random_block(rng, ids, depth + 1))
+            .collect();
+        block["children"] = Value::Array(children);
+    }
+    if let Some(rows) = block["table"]["rows"].as_array().map(Vec::len) {
+        // Table rows become child blocks with ids of their own.
+        let rows_spec = block["table"]["rows"].take();
+        block["table"]
+            .as_object_mut()
+            .expect("table")
+            .remove("rows");
+        let children: Vec<Value> = rows_spec
+            .as_array()
+            .into_iter()
+            .flatten()
+            .take(rows)
+            .map(|cells| json!({"table_row": {"cells": cells}, "id": ids.next()}))
+            .collect();
+        block["table"]["table_width"] = json!(
+            children
+                .first()
+                .and_then(|c| c["table_row"]["cells"].as_array())
+                .map_or(0, Vec::len)
+        );
+        block["children"] = Value::Array(children);
+    }
+    block
+}
+
+/// Builds a synthetic workspace.
 pub(crate) fn generate(cfg: &SyntheticConfig) -> Workspace {
-    let _ = cfg;
-    Workspace::default()
+    let mut rng = StdRng::seed_from_u64(cfg.seed);
+    let total = cfg.pages.max(1);
+    let rows = ((total as f64) * cfg.row_share.clamp(0.0, 0.9)) as usize;
+    let standalone = (total - rows).max(1);
+    let rows = total - standalone;
+    let epoch = Utc
+        .with_ymd_and_hms(2025, 1, 1, 0, 0, 0)
+        .single()
+        .expect("valid date");
+    let mut times = |rng: &mut StdRng| {
+        let created = epoch + Duration::minutes(rng.random_range(0..400_000));
+        let edited = created + Duration::minutes(rng.random_range(0..100_000));
+        let f = |t: chrono::DateTime<Utc>| t.format("%Y-%m-%dT%H:%M:00.000Z").to_string();
+        (f(created), f(edited))
+    };
+
+    // The page tree: parents chosen among earlier pages not too deep.
+    let roots = (standalone / 25).max(1);
+    let mut parent: Vec<Option<usize>> = Vec::with_capacity(standalone);
+    let mut depth: Vec<usize> = Vec::with_capacity(standalone);
+    for i in 0..standalone {
+        if i < roots {
+            parent.push(None);
+            depth.push(0);
+            continue;
+        }
+        let mut p = rng.random_range(0..i);
+        while depth[p] >= cfg.max_depth {
+            p = parent[p].unwrap_or(0);
+        }
+        depth.push(depth[p] + 1);
+        parent.push(Some(p));
+    }
+    let mut children: Vec<Vec<Child>> = vec![Vec::new(); standalone];
+    for (i, p) in parent.iter().enumerate() {
+        if let Some(p) = p {
+            children[*p].push(Child::Page(i));
+        }
+    }
+    // Databases of about 50 rows each, hosted by random standalone pages.
+    let databases = if rows == 0 { 0 } else { rows.div_ceil(50) };
+    let mut db_rows = vec![0usize; databases];
+    for r in 0..rows {
+        db_rows[r % databases.max(1)] += 1;
+    }
+    for (d, _) in db_rows.iter().enumerate() {
+        let host = rng.random_range(0..standalone);
+        children[host].push(Child::Database(d));
+    }
+
+    let mut ctx = SpecContext {
+        cfg,
+        rng: &mut rng,
+        times: &mut times,
+        children: &children,
+        db_rows: &db_rows,
+    };
+    let pages: Vec<Value> = (0..roots).map(|i| ctx.page_spec(i)).collect();
+    let doc = json!({
+        "name": format!("synthetic-{}-{}", cfg.pages, cfg.seed),
+        "users": [
+            {"key": "owner", "name": "Synthetic Owner", "email": "owner@example.com"},
+            {"key": "editor", "name": "Synthetic Editor", "email": "editor@example.com"}
+        ],
+        "pages": pages,
+    });
+    let mut ws = crate::dataset::load(doc).expect("synthetic dataset is valid");
+    attach_generator(&mut ws, cfg);
+    ws
+}
+
+#[derive(Clone, Copy)]
+enum Child {
+    Page(usize),
+    Database(usize),
+}
+
+struct SpecContext<'a, T> {
+    cfg: &'a SyntheticConfig,
+    rng: &'a mut StdRng,
+    times: &'a mut T,
+    children: &'a [Vec<Child>],
+    db_rows: &'a [usize],
+}
+
+impl<T: FnMut(&mut StdRng) -> (String, String)> SpecContext<'_, T> {
+    fn page_spec(&mut self, i: usize) -> Value {
+        let (created, edited) = (self.times)(self.rng);
+        let kids = self.children[i].clone();
+        let leaf = kids.is_empty();
+        let blocks: Vec<Value> = kids
+            .iter()
+            .map(|c| match *c {
+                Child::Page(p) => json!({"child_page": self.page_spec(p)}),
+                Child::Database(d) => json!({"child_database": self.database_spec(d)}),
+            })
+            .collect();
+        let title = format!("{} {i}", sentence(self.rng, 1, 4).trim_end_matches('.'));
+        json!({
+            "key": format!("page-{i}"), "title": title,
+            "created_time": created, "last_edited_time": edited,
+            "in_search": i < self.children.len() / 25 + 1 || !self.rng.random_bool(self.cfg.absent_from_search_share.clamp(0.0, 1.0)),
+            "in_trash": leaf && self.rng.random_bool(self.cfg.trashed_share.clamp(0.0, 1.0)),
+            "blocks": blocks,
+        })
+    }
+
+    fn database_spec(&mut self, d: usize) -> Value {
+        let rows: Vec<Value> = (0..self.db_rows[d])
+            .map(|r| {
+                let (created, edited) = (self.times)(self.rng);
+                json!({
+                    "key": format!("db-{d}-row-{r}"),
+                    "created_time": created, "last_edited_time": edited,
+                    "properties": {
+                        "Name": sentence(self.rng, 2, 6).trim_end_matches('.'),
+                        "Status": STATUSES[self.rng.random_range(0..3)],
+                        "Priority": self.rng.random_range(1..6),
+                        "Due": format!("2026-{:02}-{:02}", self.rng.random_range(1..13), self.rng.random_range(1..29)),
+                        "Tags": [WORDS[self.rng.random_range(0..20)]],
+                        "Done": self.rng.random_bool(0.4),
+                    },
+                })
+            })
+            .collect();
+        json!({
+            "key": format!("db-{d}"), "title": format!("Database {d}"),
+            "schema": {
+                "Name": "title",
+                "Status": {"type": "select", "options": ["Todo", "Doing", "Done"]},
+                "Priority": "number", "Due": "date", "Tags": "multi_select", "Done": "checkbox",
+            },
+            "rows": rows,
+        })
+    }
+}
+
+/// Replaces every page's (child-only) block list with generated content.
+fn attach_generator(ws: &mut Workspace, cfg: &SyntheticConfig) {
+    let tag_hash = stable_hash(&[
+        b"synthetic",
+        &cfg.seed.to_le_bytes(),
+        &(cfg.pages as u64).to_le_bytes(),
+    ]);
+    let mut generator = Generator {
+        seed: cfg.seed,
+        tag: tag_hash.to_be_bytes(),
+        pages: Vec::with_capacity(ws.pages.len()),
+        cache: Mutex::new((HashMap::new(), VecDeque::new())),
+    };
+    for (n, (id, page)) in ws.pages.iter_mut().enumerate() {
+        let children = match &page.content {
+            Content::Blocks(ids) => ids.clone(),
+            Content::Generated(_) => Vec::new(),
+        };
+        let row = page.object["parent"]["type"] == "data_source_id";
+        let large_roll = stable_hash(&[id.as_bytes(), b"large"]) % 10_000;
+        generator.pages.push(GenPage {
+            id: id.clone(),
+            children,
+            large: !row && (large_roll as f64) < cfg.large_page_share * 10_000.0,
+            row,
+            times: (
+                page.object["created_time"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+                page.object["last_edited_time"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+            ),
+        });
+        page.content = Content::Generated(n as u32);
+    }
+    ws.generator = Some(Arc::new(generator));
 }

@@ -65,12 +65,13 @@ pub(crate) enum Content {
 }
 
 /// A block: its object without `has_children` (computed when served).
+/// Cheap to clone (shared parts), as generated blocks are handed out by value.
 #[derive(Debug, Clone)]
 pub(crate) struct BlockRec {
     /// The block object.
-    pub object: Value,
+    pub object: Arc<Value>,
     /// Ids of its children in order.
-    pub children: Vec<String>,
+    pub children: Arc<Vec<String>>,
     /// The page whose content the block is.
     pub page: String,
 }
@@ -235,10 +236,10 @@ impl Workspace {
             Node::Database(_) => Vec::new(),
             Node::Block(b) => match synced_from(&b.object) {
                 Some(original) => match self.node(&original) {
-                    Some(Node::Block(o)) => o.children.clone(),
+                    Some(Node::Block(o)) => o.children.to_vec(),
                     _ => Vec::new(),
                 },
-                None => b.children.clone(),
+                None => b.children.to_vec(),
             },
         }
     }
@@ -247,7 +248,7 @@ impl Workspace {
     pub(crate) fn render_block(&self, node: &Node<'_>) -> Value {
         match node {
             Node::Block(b) => {
-                let mut obj = b.object.clone();
+                let mut obj = Value::clone(&b.object);
                 let has_children = !self.child_ids(node).is_empty();
                 insert_after(
                     &mut obj,

@@ -4,6 +4,8 @@
 //! `language`, `color`) join the content; `children` holds child blocks.
 //! `child_page` and `child_database` take a whole page or database spec.
 
+use std::sync::Arc;
+
 use serde_json::{Map, Value, json};
 
 use super::{DatasetError, Loader};
@@ -131,8 +133,8 @@ impl Loader {
         self.ws.blocks.insert(
             id.clone(),
             BlockRec {
-                object,
-                children,
+                object: Arc::new(object),
+                children: Arc::new(children),
                 page: page_id.to_string(),
             },
         );

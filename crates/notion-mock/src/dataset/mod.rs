@@ -83,6 +83,33 @@ pub(crate) struct Loader {
     defined: HashSet<String>,
 }
 
+/// Normalizes a list of block specs for page `page_id` on their own (the
+/// synthetic generator's page content), with explicit ids where given.
+/// Returns the top-level ids and the blocks' records.
+pub(crate) fn load_fragment(
+    ws: &Workspace,
+    page_id: &str,
+    (created, edited): (&str, &str),
+    blocks: &Value,
+) -> Result<(Vec<String>, HashMap<String, crate::workspace::BlockRec>), DatasetError> {
+    let mut loader = Loader {
+        ns: ws.name.clone(),
+        default_created: created.to_string(),
+        default_edited: edited.to_string(),
+        default_user: ws
+            .users
+            .first()
+            .and_then(|u| u["id"].as_str().map(str::to_string)),
+        users: HashMap::new(),
+        ws: Workspace::default(),
+        referenced: Vec::new(),
+        defined: HashSet::new(),
+    };
+    let parent = json!({"type": "page_id", "page_id": page_id});
+    let top = loader.load_blocks(blocks, &parent, page_id, true, page_id)?;
+    Ok((top, loader.ws.blocks))
+}
+
 /// Loads a dataset document.
 pub(crate) fn load(doc: Value) -> Result<Workspace, DatasetError> {
     let doc = expand::expand_repeats(doc)?;
@@ -226,7 +253,7 @@ impl Loader {
             fill_mention_titles(&mut page.object, &titles);
         }
         for block in ws.blocks.values_mut() {
-            fill_mention_titles(&mut block.object, &titles);
+            fill_mention_titles(std::sync::Arc::make_mut(&mut block.object), &titles);
         }
         let ds_database: HashMap<String, Value> = ws
             .data_sources
