@@ -1,0 +1,241 @@
+//! The crawler against the mock Notion server over real HTTP: every page
+//! once, every block once and in document order, in the fewest requests.
+
+use std::collections::{BTreeMap, HashSet};
+
+use notion_mock::{Faults, MockConfig, MockServer, Workspace};
+use notion_source::client::{ClientConfig, NotionClient, RateLimit, RetryPolicy, SecretToken};
+use notion_source::crawler::{CrawlConfig, CrawlEvent, CrawlReport, Crawler, Root};
+use notion_source::model::{Block, PageTree};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+fn client(server: &MockServer) -> NotionClient {
+    let config = ClientConfig {
+        base_url: server.url(),
+        rate: RateLimit::PerSecond {
+            per_second: 10_000.0,
+            burst: 100,
+        },
+        retry: RetryPolicy {
+            base_delay: std::time::Duration::from_millis(5),
+            max_delay: std::time::Duration::from_millis(50),
+            max_attempts: 12,
+            ..RetryPolicy::default()
+        },
+        ..ClientConfig::default()
+    };
+    NotionClient::new(SecretToken::new("secret_mock_token"), config).unwrap()
+}
+
+struct Crawl {
+    trees: Vec<PageTree>,
+    skipped: Vec<String>,
+    failed: Vec<String>,
+    report: CrawlReport,
+}
+
+async fn crawl(server: &MockServer, config: CrawlConfig) -> Crawl {
+    let crawler = Crawler::new(client(server), config);
+    let (tx, mut rx) = mpsc::channel(4);
+    let run = tokio::spawn(crawler.run(tx, CancellationToken::new()));
+    let mut out = Crawl {
+        trees: vec![],
+        skipped: vec![],
+        failed: vec![],
+        report: None::<CrawlReport>.unwrap_or_else(empty_report),
+    };
+    while let Some(event) = rx.recv().await {
+        match event {
+            CrawlEvent::Page(tree) => out.trees.push(*tree),
+            CrawlEvent::Skipped(s) => out.skipped.push(s.page.title()),
+            CrawlEvent::Failed(f) => out.failed.push(f.page.id),
+        }
+    }
+    out.report = run.await.unwrap().expect("crawl succeeds");
+    out
+}
+
+fn empty_report() -> CrawlReport {
+    CrawlReport {
+        progress: Default::default(),
+        failures: vec![],
+        listing_errors: vec![],
+        listing_complete: false,
+        cancelled: false,
+        client: NotionClient::new(SecretToken::new("x"), ClientConfig::default())
+            .unwrap()
+            .stats(),
+    }
+}
+
+/// (depth, id, type) of every block in document order, depth first.
+fn shape(blocks: &[Block]) -> Vec<(usize, String, String)> {
+    fn visit(blocks: &[Block], depth: usize, out: &mut Vec<(usize, String, String)>) {
+        for b in blocks {
+            out.push((depth, b.id.clone(), b.kind.type_name().to_string()));
+            visit(&b.children, depth + 1, out);
+        }
+    }
+    let mut out = vec![];
+    visit(blocks, 0, &mut out);
+    out
+}
+
+fn expected_tree(ws: &Workspace, id: &str) -> PageTree {
+    serde_json::from_value(ws.page_tree_json(id).expect("page in dataset"))
+        .expect("expected tree parses")
+}
+
+#[tokio::test]
+async fn kitchen_sink_every_page_once_every_block_in_order_in_the_minimum_requests() {
+    let ws = Workspace::kitchen_sink();
+    let min = ws.min_requests();
+    let server = MockServer::start(ws.clone(), MockConfig::unlimited())
+        .await
+        .unwrap();
+    let out = crawl(&server, CrawlConfig::default()).await;
+
+    let crawled: Vec<&str> = out.trees.iter().map(|t| t.page.id.as_str()).collect();
+    let unique: HashSet<&str> = crawled.iter().copied().collect();
+    assert_eq!(unique.len(), crawled.len(), "a page was crawled twice");
+    let expected: HashSet<String> = ws.page_ids().into_iter().collect();
+    let got: HashSet<String> = unique.iter().map(|s| s.to_string()).collect();
+    assert_eq!(
+        got, expected,
+        "crawled pages differ from the dataset's crawlable pages"
+    );
+
+    for tree in &out.trees {
+        let want = expected_tree(&ws, &tree.page.id);
+        assert_eq!(
+            shape(&tree.blocks),
+            shape(&want.blocks),
+            "blocks of {} ({})",
+            tree.page.title(),
+            tree.page.id
+        );
+        assert_eq!(tree.page.title(), want.page.title());
+    }
+    let mut skipped = out.skipped.clone();
+    skipped.sort();
+    assert_eq!(
+        skipped,
+        ["A trashed page", "A trashed task", "An archived page"],
+        "removed pages are skipped and reported"
+    );
+    assert!(out.failed.is_empty(), "failures: {:?}", out.report.failures);
+    assert!(out.report.listing_complete);
+
+    let stats = server.stats();
+    assert_eq!(
+        stats.total, min.total,
+        "requests {:?} against the minimum {min:?}",
+        stats.per_endpoint
+    );
+    assert_eq!(out.report.client.total.requests, min.total);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn the_big_page_takes_103_block_children_requests() {
+    let ws = Workspace::kitchen_sink();
+    let big = ws
+        .page_ids()
+        .into_iter()
+        .find(|id| expected_tree(&ws, id).page.title() == "A big page")
+        .expect("the big page");
+    let server = MockServer::start(ws.clone(), MockConfig::unlimited())
+        .await
+        .unwrap();
+    let out = crawl(
+        &server,
+        CrawlConfig {
+            roots: vec![Root::Page(big.clone())],
+            ..Default::default()
+        },
+    )
+    .await;
+    let stats = server.stats();
+    let children: u64 = stats
+        .per_endpoint
+        .iter()
+        .filter(|(k, _)| k.contains("children"))
+        .map(|(_, v)| *v)
+        .sum();
+    assert_eq!(children, 3 + 50 + 50, "{:?}", stats.per_endpoint);
+    let tree = out.trees.iter().find(|t| t.page.id == big).unwrap();
+    assert_eq!(tree.blocks.len(), 250);
+    assert_eq!(tree.block_count(), 250 + 50 * 150);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_page_missing_from_search_is_found_by_the_walk() {
+    let ws = Workspace::kitchen_sink();
+    let server = MockServer::start(ws.clone(), MockConfig::unlimited())
+        .await
+        .unwrap();
+    let out = crawl(&server, CrawlConfig::default()).await;
+    let hidden = out
+        .trees
+        .iter()
+        .find(|t| t.page.title() == "Hidden from search")
+        .expect("hidden page crawled");
+    assert!(!hidden.blocks.is_empty());
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn faults_lose_nothing() {
+    let ws = Workspace::kitchen_sink();
+    let config = MockConfig {
+        faults: Faults {
+            error_rate: 0.05,
+            drop_rate: 0.05,
+            seed: 7,
+        },
+        ..MockConfig::unlimited()
+    };
+    let server = MockServer::start(ws.clone(), config).await.unwrap();
+    let out = crawl(&server, CrawlConfig::default()).await;
+    assert!(out.failed.is_empty(), "failures: {:?}", out.report.failures);
+    let by_id: BTreeMap<&str, &PageTree> =
+        out.trees.iter().map(|t| (t.page.id.as_str(), t)).collect();
+    assert_eq!(by_id.len(), ws.page_ids().len());
+    for id in ws.page_ids() {
+        assert_eq!(
+            shape(&by_id[id.as_str()].blocks),
+            shape(&expected_tree(&ws, &id).blocks)
+        );
+    }
+    assert!(
+        out.report.client.total.retries > 0,
+        "faults were injected, so some requests were retried"
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn excluded_pages_and_their_children_are_not_crawled() {
+    let ws = Workspace::kitchen_sink();
+    let deep = ws
+        .page_ids()
+        .into_iter()
+        .find(|id| expected_tree(&ws, id).page.title() == "Deep nesting")
+        .unwrap();
+    let server = MockServer::start(ws.clone(), MockConfig::unlimited())
+        .await
+        .unwrap();
+    let out = crawl(
+        &server,
+        CrawlConfig {
+            exclude: [deep.clone()].into(),
+            ..Default::default()
+        },
+    )
+    .await;
+    assert!(out.trees.iter().all(|t| t.page.id != deep));
+    assert_eq!(out.trees.len(), ws.page_ids().len() - 1);
+    server.stop().await;
+}
