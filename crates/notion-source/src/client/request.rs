@@ -355,6 +355,93 @@ mod tests {
         assert!(spread.len() > 1, "jitter varies the delay");
     }
 
+    /// A one-shot HTTP server on loopback that answers each connection with
+    /// the next canned response, for answers the mock server never gives
+    /// (529, a 200 that is not the expected object).
+    async fn scripted_server(answers: Vec<(&'static str, &'static str, &'static str)>) -> String {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move {
+            for (status, headers, body) in answers {
+                let (mut socket, _) = listener.accept().await.unwrap();
+                let mut request = Vec::new();
+                let mut buf = [0u8; 1024];
+                while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                    let n = socket.read(&mut buf).await.unwrap();
+                    request.extend_from_slice(&buf[..n]);
+                }
+                let answer = format!(
+                    "HTTP/1.1 {status}\r\n{headers}content-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                socket.write_all(answer.as_bytes()).await.unwrap();
+            }
+        });
+        url
+    }
+
+    fn client_for(url: String) -> crate::client::NotionClient {
+        let config = crate::client::ClientConfig {
+            base_url: url,
+            retry: RetryPolicy {
+                pause_jitter: Duration::from_millis(5),
+                ..RetryPolicy::default()
+            },
+            ..crate::client::ClientConfig::default()
+        };
+        crate::client::NotionClient::new(crate::client::SecretToken::new("t"), config).unwrap()
+    }
+
+    #[tokio::test]
+    async fn an_unexpected_body_is_a_decode_error_with_endpoint_and_request_id() {
+        let url = scripted_server(vec![
+            (
+                "200 OK",
+                "x-notion-request-id: rid-header\r\n",
+                r#"{"object":"page"}"#,
+            ),
+            ("200 OK", "", r#"{"object":"page","request_id":"rid-body"}"#),
+            ("200 OK", "", "not json"),
+        ])
+        .await;
+        let client = client_for(url);
+        for expected_id in [Some("rid-header"), Some("rid-body"), None] {
+            let error = client.retrieve_page("p", &[]).await.unwrap_err();
+            match &error {
+                ClientError::Decode { endpoint, .. } => {
+                    assert_eq!(*endpoint, Endpoint::RetrievePage)
+                }
+                other => panic!("{other}"),
+            }
+            assert_eq!(error.request_id(), expected_id, "{error}");
+        }
+        assert_eq!(client.stats().total.errors, 3);
+    }
+
+    #[tokio::test]
+    async fn a_529_overload_pauses_and_retries() {
+        let block =
+            r#"{"object":"block","id":"b1","type":"divider","divider":{},"has_children":false}"#;
+        let url = scripted_server(vec![
+            (
+                "529 Site Overloaded",
+                "retry-after: 0\r\n",
+                r#"{"object":"error","status":529,"code":"service_overload","message":"busy"}"#,
+            ),
+            ("200 OK", "", block),
+        ])
+        .await;
+        let client = client_for(url);
+        let fetched = client.retrieve_block("b1").await.unwrap();
+        assert_eq!(fetched.id, "b1");
+        let stats = client.stats().total;
+        assert_eq!(
+            (stats.requests, stats.rate_limited, stats.retries),
+            (2, 1, 1)
+        );
+    }
+
     #[test]
     fn request_id_is_found_in_unexpected_json() {
         assert_eq!(
