@@ -91,3 +91,74 @@ pub fn page_columns() -> impl Iterator<Item = &'static str> {
         .iter()
         .map(|c| c.name)
 }
+
+#[cfg(test)]
+mod schema_doc_tests {
+    //! `SCHEMA.md` documents every column with its type and nullability.
+
+    use crate::columns::{ColumnSpec, ColumnType};
+    use crate::records::sealed::RecordType;
+
+    const SCHEMA_MD: &str = include_str!("../SCHEMA.md");
+
+    /// The `| column | type | nullable |` cells of the table under `heading`.
+    fn documented_columns(heading: &str) -> Vec<(String, String, String)> {
+        let section = SCHEMA_MD.split(heading).nth(1).expect("section present");
+        let section = section.split("\n### ").next().unwrap();
+        section
+            .lines()
+            .filter(|line| line.starts_with("| `"))
+            .map(|line| {
+                let cells: Vec<&str> = line.split(" | ").collect();
+                let name = cells[0].trim_start_matches("| ").trim_matches('`');
+                (
+                    name.to_owned(),
+                    cells[1].replace('\\', ""),
+                    cells[2].to_owned(),
+                )
+            })
+            .collect()
+    }
+
+    fn expected(columns: &[ColumnSpec]) -> Vec<(String, String, String)> {
+        let type_name = |ty| match ty {
+            ColumnType::Text => "string",
+            ColumnType::TextList => "list<string>",
+            ColumnType::Int32 => "int32",
+            ColumnType::TimestampUtc => "timestamp[us, UTC]",
+        };
+        let nullable = |spec: &ColumnSpec| if spec.nullable { "yes" } else { "no" };
+        columns
+            .iter()
+            .map(|spec| {
+                (
+                    spec.name.to_owned(),
+                    type_name(spec.ty).to_owned(),
+                    nullable(spec).to_owned(),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn every_chunk_column_is_documented() {
+        assert_eq!(
+            documented_columns("### Table `chunks`"),
+            expected(crate::ChunkRecord::COLUMNS)
+        );
+    }
+
+    #[test]
+    fn every_page_column_is_documented() {
+        assert_eq!(
+            documented_columns("### Table `pages`"),
+            expected(crate::PageRecord::COLUMNS)
+        );
+    }
+
+    #[test]
+    fn the_documented_version_and_namespace_are_the_code_s() {
+        assert!(SCHEMA_MD.contains(&format!("Schema version: **{}**", crate::SCHEMA_VERSION)));
+        assert!(SCHEMA_MD.contains(&crate::CHUNK_ID_NAMESPACE.to_string()));
+    }
+}

@@ -118,6 +118,7 @@ fn optional_len(value: &Option<String>) -> usize {
 
 #[cfg(test)]
 mod tests {
+    use super::sealed::RecordType;
     use super::*;
     use proptest::prelude::*;
 
@@ -151,7 +152,74 @@ mod tests {
         assert!(error.contains("properties is not valid JSON"), "{error}");
     }
 
+    /// Any chunk: arbitrary unicode text, lists, optional ids and times.
+    fn any_chunk() -> impl Strategy<Value = ChunkRecord> {
+        let text = ".{0,40}";
+        let time = (0i64..4_000_000_000_000_000)
+            .prop_map(|us| chrono::DateTime::from_timestamp_micros(us).unwrap());
+        let ids = (
+            text,
+            text,
+            0..=i32::MAX as u32,
+            text,
+            text,
+            0..=i32::MAX as u32,
+        );
+        let lists = (
+            proptest::collection::vec(text, 0..4),
+            proptest::collection::vec(text, 0..4),
+        );
+        let page = (
+            text,
+            text,
+            proptest::option::of(text),
+            text,
+            proptest::option::of(text),
+        );
+        (ids, lists, page, (time.clone(), time.clone(), time)).prop_map(
+            |(
+                (page_id, chunk_text, chunk_index, embed_text, url, token_count),
+                (heading_path, block_ids),
+                page,
+                times,
+            )| {
+                let (page_title, page_url, parent_id, parent_type, data_source_id) = page;
+                ChunkRecord {
+                    chunk_id: chunk_id(&page_id, chunk_index),
+                    content_hash: content_hash(&embed_text),
+                    page_id,
+                    chunk_index,
+                    text: chunk_text,
+                    embed_text,
+                    token_count,
+                    tokenizer: "o200k_base".into(),
+                    heading_path,
+                    block_ids,
+                    url,
+                    page_title,
+                    page_url,
+                    parent_id,
+                    parent_type,
+                    data_source_id,
+                    properties: "{}".into(),
+                    created_time: times.0,
+                    last_edited_time: times.1,
+                    run_id: "r".into(),
+                    ingested_at: times.2,
+                }
+            },
+        )
+    }
+
     proptest! {
+        #[test]
+        fn chunks_survive_arrow_columns(chunks in proptest::collection::vec(any_chunk(), 0..20)) {
+            let schema = crate::columns::schema_of(ChunkRecord::COLUMNS);
+            let batch = arrow::record_batch::RecordBatch::try_new(schema, ChunkRecord::to_columns(&chunks)).unwrap();
+            let read = ChunkRecord::from_columns(&crate::columns::BatchColumns::new(&batch), batch.num_rows()).unwrap();
+            prop_assert_eq!(read, chunks);
+        }
+
         #[test]
         fn chunk_id_ignores_uuid_spelling(raw in any::<u128>(), index in any::<u32>()) {
             let uuid = Uuid::from_u128(raw);
