@@ -263,8 +263,9 @@ impl Loader {
             "synced_block" => {
                 let from = shorthand
                     .as_str()
-                    .map(str::to_string)
-                    .or_else(|| base.get("from").and_then(Value::as_str).map(str::to_string));
+                    .or(base.get("from").and_then(Value::as_str))
+                    .or(base.get("synced_from").and_then(|f| f["block_id"].as_str()))
+                    .map(str::to_string);
                 match from {
                     Some(r) => {
                         json!({"synced_from": {"type": "block_id", "block_id": self.resolve(&r)}})

@@ -130,3 +130,219 @@ pub fn ids(v: &[Value]) -> Vec<String> {
         .map(|x| x["id"].as_str().unwrap().to_string())
         .collect()
 }
+
+/// What a straightforward crawl over HTTP found: every page's tree in the
+/// form `Workspace::page_tree_json` gives, and the server's request counts.
+pub struct Crawl {
+    pub trees: std::collections::BTreeMap<String, Value>,
+    pub stats: notion_mock::Stats,
+}
+
+fn removed(page: &Value) -> bool {
+    page["in_trash"] == true || page["archived"] == true || page["is_archived"] == true
+}
+
+/// Crawls the server from search with page size 100, reading each block's
+/// children once (a synced copy's from its original) — the minimal crawl.
+pub async fn crawl(h: &Harness) -> Crawl {
+    use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+    h.server.reset_stats();
+    let (found, _) = h
+        .collect("POST", "/v1/search", serde_json::json!({}), 100)
+        .await;
+    let mut queue: VecDeque<(String, Option<Value>)> = VecDeque::new();
+    let mut sources: VecDeque<String> = VecDeque::new();
+    for item in found {
+        match item["object"].as_str() {
+            Some("page") => queue.push_back((item["id"].as_str().unwrap().to_string(), Some(item))),
+            _ => sources.push_back(item["id"].as_str().unwrap().to_string()),
+        }
+    }
+    let mut trees = BTreeMap::new();
+    let mut seen_sources = HashSet::new();
+    let mut children_cache: HashMap<String, Vec<Value>> = HashMap::new();
+    loop {
+        if let Some((id, page)) = queue.pop_front() {
+            if trees.contains_key(&id) {
+                continue;
+            }
+            let page = match page {
+                Some(p) => p,
+                None => h.get(&format!("/v1/pages/{id}")).await.body,
+            };
+            if removed(&page) {
+                continue;
+            }
+            let mut found_pages = Vec::new();
+            let mut found_dbs = Vec::new();
+            let blocks = read_tree(
+                h,
+                &id,
+                &mut children_cache,
+                &mut found_pages,
+                &mut found_dbs,
+            )
+            .await;
+            for p in found_pages {
+                queue.push_back((p, None));
+            }
+            for db in found_dbs {
+                let a = h.get(&format!("/v1/databases/{db}")).await;
+                for ds in a.body["data_sources"].as_array().into_iter().flatten() {
+                    sources.push_back(ds["id"].as_str().unwrap().to_string());
+                }
+            }
+            // Long relation lists are read in full through the property endpoint.
+            for prop in page["properties"]
+                .as_object()
+                .into_iter()
+                .flatten()
+                .map(|(_, p)| p)
+            {
+                if prop["has_more"] == true {
+                    let path =
+                        format!("/v1/pages/{id}/properties/{}", prop["id"].as_str().unwrap());
+                    let (items, _) = h.collect("GET", &path, Value::Null, 100).await;
+                    assert!(items.len() > 25);
+                }
+            }
+            let mut page = page;
+            page.as_object_mut().unwrap().remove("request_id");
+            trees.insert(id, serde_json::json!({"page": page, "blocks": blocks}));
+        } else if let Some(ds) = sources.pop_front() {
+            if !seen_sources.insert(ds.clone()) {
+                continue;
+            }
+            let (rows, _) = h
+                .collect(
+                    "POST",
+                    &format!("/v1/data_sources/{ds}/query"),
+                    serde_json::json!({}),
+                    100,
+                )
+                .await;
+            for row in rows {
+                queue.push_back((row["id"].as_str().unwrap().to_string(), Some(row)));
+            }
+        } else {
+            break;
+        }
+    }
+    Crawl {
+        trees,
+        stats: h.server.stats(),
+    }
+}
+
+/// A page's or block's children with their own children filled.
+fn read_tree<'a>(
+    h: &'a Harness,
+    id: &'a str,
+    cache: &'a mut std::collections::HashMap<String, Vec<Value>>,
+    pages: &'a mut Vec<String>,
+    dbs: &'a mut Vec<String>,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = Vec<Value>> + 'a>> {
+    Box::pin(async move {
+        if let Some(done) = cache.get(id) {
+            return done.clone();
+        }
+        let (children, _) = h
+            .collect(
+                "GET",
+                &format!("/v1/blocks/{id}/children"),
+                Value::Null,
+                100,
+            )
+            .await;
+        let mut out = Vec::new();
+        for mut block in children {
+            let bid = block["id"].as_str().unwrap().to_string();
+            let kind = block["type"].as_str().unwrap().to_string();
+            let nested = match kind.as_str() {
+                "child_page" => {
+                    pages.push(bid);
+                    Vec::new()
+                }
+                "child_database" => {
+                    dbs.push(bid);
+                    Vec::new()
+                }
+                _ if block["has_children"] == true => {
+                    let source = block["synced_block"]["synced_from"]["block_id"]
+                        .as_str()
+                        .map(str::to_string)
+                        .unwrap_or(bid);
+                    read_tree(h, &source, cache, pages, dbs).await
+                }
+                _ => Vec::new(),
+            };
+            block["children"] = Value::Array(nested);
+            out.push(block);
+        }
+        cache.insert(id.to_string(), out.clone());
+        out
+    })
+}
+
+/// Replaces signed file URLs and expiry times (they change on every answer).
+pub fn without_signatures(v: &Value) -> Value {
+    match v {
+        Value::Object(map) => {
+            let mut out = serde_json::Map::new();
+            for (k, x) in map {
+                let x = match (k.as_str(), x) {
+                    ("url", Value::String(s)) if s.contains("X-Amz-Signature") => {
+                        Value::String(s.split('?').next().unwrap().to_string())
+                    }
+                    ("expiry_time", _) => Value::Null,
+                    _ => without_signatures(x),
+                };
+                out.insert(k.clone(), x);
+            }
+            Value::Object(out)
+        }
+        Value::Array(items) => Value::Array(items.iter().map(without_signatures).collect()),
+        other => other.clone(),
+    }
+}
+
+/// The id of the page search finds under this exact title.
+pub async fn page_by_title(h: &Harness, title: &str) -> String {
+    let a = h
+        .post(
+            "/v1/search",
+            serde_json::json!({"query": title, "filter": {"property": "object", "value": "page"}}),
+        )
+        .await;
+    let results = a.body["results"].as_array().unwrap();
+    let hit = results
+        .iter()
+        .find(|p| {
+            p["properties"].as_object().unwrap().values().any(|v| {
+                v["type"] == "title"
+                    && v["title"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|r| r["plain_text"].as_str().unwrap())
+                        .collect::<String>()
+                        == title
+            })
+        })
+        .unwrap_or_else(|| panic!("no page titled {title}"));
+    hit["id"].as_str().unwrap().to_string()
+}
+
+/// The id of the data source search finds under this name.
+pub async fn data_source_by_name(h: &Harness, name: &str) -> String {
+    let a = h.post("/v1/search", serde_json::json!({"query": name, "filter": {"property": "object", "value": "data_source"}})).await;
+    a.body["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["title"][0]["plain_text"] == name)
+        .unwrap_or_else(|| panic!("no data source {name}"))["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
