@@ -102,7 +102,7 @@ impl Shared {
                         .additional_data
                         .as_ref()
                         .and_then(|d| d.get("rate_limit_reason"))
-                        .map(|r| r.to_string());
+                        .map(|r| r.as_str().map_or_else(|| r.to_string(), str::to_string));
                     if rate_limited > policy.max_rate_limited {
                         return Err(fail(error));
                     }
