@@ -218,8 +218,55 @@ fn opens_punctuation_piece(c: char) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
     use crate::config::Tokenizer;
+
+    /// Text made of the characters where tiktoken's pieces are most subtle.
+    fn tricky_text() -> impl Strategy<Value = String> {
+        let atoms = prop::sample::select(vec![
+            "a", "Ab", "ABC", "x1", "123", "4567", " ", "  ", "\t", "\n", "\n\n", " \n", "\r\n", "'s", "'T",
+            "’", ".", "...", "/", "//", "#", "|", "`", "```", "-", "é", "e\u{301}", "日本", "。", "、", "🙂",
+            "👍🏽", "\u{a0}", "Ω", "ß", "(", ")", "<|endoftext|>", "α", "ـ", "\u{2028}",
+        ]);
+        prop::collection::vec(atoms, 0..60).prop_map(|atoms| atoms.concat())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+
+        #[test]
+        fn counts_are_additive_at_every_cut(text in tricky_text(), cl100k in any::<bool>()) {
+            let tokenizer = if cl100k { Tokenizer::Cl100kBase } else { Tokenizer::O200kBase };
+            let encoding = Encoding::get(tokenizer);
+            let measure = Measure::new(encoding, &text);
+            let whole = encoding.count(&text);
+            for cut in &measure.cuts {
+                let (x, y) = text.split_at(cut.pos);
+                prop_assert_eq!(encoding.count(x) + encoding.count(y), whole, "cut at {}", cut.pos);
+                prop_assert_eq!(encoding.count(x), cut.token, "cut at {}", cut.pos);
+            }
+        }
+
+        #[test]
+        fn any_span_counts_like_a_fresh_encoding(
+            text in tricky_text(),
+            cl100k in any::<bool>(),
+            picks in prop::collection::vec((any::<prop::sample::Index>(), any::<prop::sample::Index>()), 1..8),
+        ) {
+            let tokenizer = if cl100k { Tokenizer::Cl100kBase } else { Tokenizer::O200kBase };
+            let encoding = Encoding::get(tokenizer);
+            let mut measure = Measure::new(encoding, &text);
+            let chars: Vec<usize> = (0..=text.len()).filter(|&i| text.is_char_boundary(i)).collect();
+            for (a, b) in picks {
+                let (a, b) = (a.get(&chars).min(b.get(&chars)), a.get(&chars).max(b.get(&chars)));
+                let mut anchor = measure.anchor("> ".to_owned(), *a, text.len());
+                let expected = encoding.count(&format!("> {}\n```", &text[*a..*b]));
+                prop_assert_eq!(measure.count(&mut anchor, *b, "\n```"), expected, "{}..{}", a, b);
+            }
+        }
+    }
 
     #[test]
     fn spans_between_cuts_count_like_a_fresh_encoding() {
