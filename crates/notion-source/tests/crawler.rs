@@ -50,6 +50,7 @@ async fn crawl(server: &MockServer, config: CrawlConfig) -> Crawl {
             CrawlEvent::Page(tree) => out.trees.push(*tree),
             CrawlEvent::Skipped(s) => out.skipped.push(s.page.title()),
             CrawlEvent::Failed(f) => out.failed.push(f.page.id),
+            CrawlEvent::Unchanged(p) => panic!("no planner, yet {} is unchanged", p.id),
         }
     }
     out.report = run.await.unwrap().expect("crawl succeeds");

@@ -68,6 +68,16 @@ pub struct CrawlConfig {
     /// Filters, sorts and property subsets per data source id. Rows a filter
     /// leaves out are not crawled.
     pub data_source_queries: HashMap<String, DataSourceQuery>,
+    /// Which listings find pages.
+    pub listing: ListingMode,
+    /// Decides which pages need reading (all of them when `None`).
+    pub planner: Option<Arc<dyn PagePlanner>>,
+}
+
+impl std::fmt::Debug for dyn PagePlanner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PagePlanner")
+    }
 }
 
 impl Default for CrawlConfig {
@@ -78,6 +88,8 @@ impl Default for CrawlConfig {
             pages_in_flight: 8,
             complete_truncated_properties: true,
             data_source_queries: HashMap::new(),
+            listing: ListingMode::Complete,
+            planner: None,
         }
     }
 }
@@ -91,6 +103,37 @@ pub enum CrawlEvent {
     Failed(PageFailure),
     /// A page not crawled, and why.
     Skipped(SkippedPage),
+    /// A page the [`PagePlanner`] found unchanged since it was last read:
+    /// not read again (its child documents were still walked).
+    Unchanged(Box<Page>),
+}
+
+/// Decides, for every page found, whether it must be read: an incremental
+/// run answers [`Plan::Unchanged`] for pages it already holds.
+pub trait PagePlanner: Send + Sync {
+    /// What to do with `page`, as listed (or as its `child_page` block says).
+    fn plan(&self, page: &Page) -> Plan;
+}
+
+/// A [`PagePlanner`]'s answer.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Plan {
+    /// Read the page's blocks.
+    Read,
+    /// Do not read it; walk on into the child documents it held last time.
+    Unchanged(ChildDocuments),
+}
+
+/// Which listings find pages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListingMode {
+    /// Search, every data source's query, and every child database: the
+    /// complete set of pages even where search misses some.
+    Complete,
+    /// Search only (plus the queries of data sources that have a filter):
+    /// the cheapest listing, for incremental runs; rows that search misses
+    /// wait for the next complete run.
+    SearchOnly,
 }
 
 /// A page that could not be read.
@@ -319,7 +362,13 @@ impl Crawler {
             tokio::select! {
                 _ = cancel.cancelled(), if !listings.is_empty() => listings.abort_all(),
                 Some(joined) = pages.join_next(), if !pages.is_empty() => match joined {
-                    Ok(PageOutcome::Done(walked)) => state.add_walked(walked, &self.progress),
+                    Ok(PageOutcome::Done(walked)) => {
+                        state.add_walked(walked, &self.progress);
+                        if !send_all(&events, &mut state.outbox).await {
+                            fatal.get_or_insert(CrawlError::ChannelClosed);
+                            cancel.cancel();
+                        }
+                    }
                     Ok(PageOutcome::Failed { page_id, error }) => {
                         if error.status == Some(401) {
                             fatal.get_or_insert(CrawlError::Unauthorized(error.clone()));
@@ -339,11 +388,10 @@ impl Crawler {
                     let Ok((job, outcome)) = joined else { continue };
                     match outcome {
                         Ok(outcome) => {
-                            for skipped in state.add_listed(&job, outcome, &self.progress) {
-                                if events.send(CrawlEvent::Skipped(skipped)).await.is_err() {
-                                    fatal.get_or_insert(CrawlError::ChannelClosed);
-                                    cancel.cancel();
-                                }
+                            state.add_listed(&job, outcome, &self.progress);
+                            if !send_all(&events, &mut state.outbox).await {
+                                fatal.get_or_insert(CrawlError::ChannelClosed);
+                                cancel.cancel();
                             }
                         }
                         Err(error) => {
@@ -373,6 +421,16 @@ impl Crawler {
             client: self.client.stats(),
         })
     }
+}
+
+/// Sends the outbox's events in order; false when the channel is closed.
+async fn send_all(events: &mpsc::Sender<CrawlEvent>, outbox: &mut Vec<CrawlEvent>) -> bool {
+    for event in outbox.drain(..) {
+        if events.send(event).await.is_err() {
+            return false;
+        }
+    }
+    true
 }
 
 /// Reads one page: its truncated properties, its block tree; hands the tree
@@ -503,12 +561,14 @@ enum FoundBy<'a> {
 }
 
 /// The crawl's bookkeeping: what was seen, what waits to be read, what
-/// listing comes next.
+/// listing comes next, and the events to hand on that no page task sends.
 struct Frontier {
     /// Pages waiting to be read.
     pages: VecDeque<Page>,
     /// Listing requests waiting to be made.
     listings: VecDeque<Listing>,
+    /// Skipped and unchanged pages to report, in the order found.
+    outbox: Vec<CrawlEvent>,
     seen_pages: HashSet<String>,
     seen_data_sources: HashSet<String>,
     seen_databases: HashSet<String>,
@@ -516,6 +576,8 @@ struct Frontier {
     excluded: HashSet<String>,
     /// Data sources whose rows come only from their (filtered) query.
     filtered: HashSet<String>,
+    listing: ListingMode,
+    planner: Option<Arc<dyn PagePlanner>>,
 }
 
 impl Frontier {
@@ -547,6 +609,7 @@ impl Frontier {
         Frontier {
             pages: VecDeque::new(),
             listings,
+            outbox: Vec::new(),
             seen_pages: HashSet::new(),
             seen_data_sources,
             seen_databases: HashSet::new(),
@@ -557,6 +620,13 @@ impl Frontier {
                 .filter(|(_, q)| q.filter.is_some())
                 .map(|(id, _)| id.clone())
                 .collect(),
+            // Configured roots are listed completely: there is no search to rely on.
+            listing: if config.roots.is_empty() {
+                config.listing
+            } else {
+                ListingMode::Complete
+            },
+            planner: config.planner.clone(),
         }
     }
 
@@ -574,13 +644,13 @@ impl Frontier {
         !self.listings.is_empty() && self.pages.len() < in_flight * 4
     }
 
-    /// Takes in what a listing found; returns the pages to report as skipped.
+    /// Takes in what a listing found.
     fn add_listed(
         &mut self,
         job: &Listing,
         outcome: listing::ListingOutcome,
         progress: &CrawlProgress,
-    ) -> Vec<SkippedPage> {
+    ) {
         let queried = match job {
             Listing::Query { data_source_id, .. } => Some(data_source_id.as_str()),
             _ => None,
@@ -588,7 +658,6 @@ impl Frontier {
         if let Some(next) = outcome.next {
             self.listings.push_front(next);
         }
-        let mut skipped = Vec::new();
         match outcome.found {
             Found::DataSources(ids) => ids
                 .into_iter()
@@ -596,15 +665,11 @@ impl Frontier {
             Found::Results(results) => {
                 for result in results {
                     match result {
-                        SearchResult::Page(page) => {
-                            if let Some(s) = self.add_page(
-                                *page,
-                                queried.map_or(FoundBy::Listing, FoundBy::QueryOf),
-                                progress,
-                            ) {
-                                skipped.push(s);
-                            }
-                        }
+                        SearchResult::Page(page) => self.add_page(
+                            *page,
+                            queried.map_or(FoundBy::Listing, FoundBy::QueryOf),
+                            progress,
+                        ),
                         SearchResult::DataSource(ds) => {
                             if ds
                                 .parent
@@ -622,64 +687,70 @@ impl Frontier {
                 }
             }
         }
-        skipped
     }
 
     /// Takes in the child pages and databases a page held.
     fn add_walked(&mut self, walked: Walked, progress: &CrawlProgress) {
         for page in walked.pages {
-            // A child page trashed with its block is simply gone; nothing to report.
-            let _ = self.add_page(page, FoundBy::Walk, progress);
+            self.add_page(page, FoundBy::Walk, progress);
         }
         for id in walked.databases {
             self.add_database(id);
         }
     }
 
-    /// Queues a page unless seen, excluded, or filtered out; a removed page
-    /// is returned to be reported as skipped.
-    fn add_page(
-        &mut self,
-        page: Page,
-        found_by: FoundBy<'_>,
-        progress: &CrawlProgress,
-    ) -> Option<SkippedPage> {
+    /// Queues a page unless seen, excluded, filtered out or unchanged; a
+    /// removed or unchanged page goes to the outbox instead.
+    fn add_page(&mut self, page: Page, found_by: FoundBy<'_>, progress: &CrawlProgress) {
         let parent = page.parent.id().map(str::to_string);
         if self.excluded.contains(&page.id)
             || parent.as_ref().is_some_and(|p| self.excluded.contains(p))
         {
             self.excluded.insert(page.id.clone());
-            return None;
+            return;
         }
         // A filtered data source's rows count only when its own query returns them.
         let row_of = page.data_source_id();
         if row_of.is_some_and(|ds| self.filtered.contains(ds))
             && found_by != FoundBy::QueryOf(row_of.unwrap_or_default())
         {
-            return None;
+            return;
         }
         if !self.seen_pages.insert(page.id.clone()) {
-            return None;
+            return;
         }
         progress.add(Counter::Discovered, 1);
         if page.is_removed() {
-            progress.add(Counter::Skipped, 1);
-            let reason = if page.in_trash || page.archived {
-                SkipReason::Trashed
-            } else {
-                SkipReason::Archived
-            };
-            return Some(SkippedPage {
-                page: Box::new(page),
-                reason,
-            });
+            // A child page trashed with its block is simply gone; listings report theirs.
+            if found_by != FoundBy::Walk {
+                progress.add(Counter::Skipped, 1);
+                let reason = if page.in_trash || page.archived {
+                    SkipReason::Trashed
+                } else {
+                    SkipReason::Archived
+                };
+                self.outbox.push(CrawlEvent::Skipped(SkippedPage {
+                    page: Box::new(page),
+                    reason,
+                }));
+            }
+            return;
         }
-        self.pages.push_back(page);
-        None
+        match self.planner.as_ref().map(|p| p.plan(&page)) {
+            Some(Plan::Unchanged(children)) => {
+                progress.add(Counter::Unchanged, 1);
+                self.outbox.push(CrawlEvent::Unchanged(Box::new(page)));
+                self.add_walked(children, progress);
+            }
+            _ => self.pages.push_back(page),
+        }
     }
 
     fn add_data_source(&mut self, id: String, progress: &CrawlProgress) {
         if self.excluded.contains(&id) || !self.seen_data_sources.insert(id.clone()) {
+            return;
+        }
+        if self.listing == ListingMode::SearchOnly && !self.filtered.contains(&id) {
             return;
         }
         progress.add(Counter::DataSources, 1);
@@ -691,7 +762,10 @@ impl Frontier {
     }
 
     fn add_database(&mut self, id: String) {
-        if self.excluded.contains(&id) || !self.seen_databases.insert(id.clone()) {
+        if self.listing == ListingMode::SearchOnly
+            || self.excluded.contains(&id)
+            || !self.seen_databases.insert(id.clone())
+        {
             return;
         }
         self.listings.push_back(Listing::Database { id });

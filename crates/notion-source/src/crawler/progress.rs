@@ -11,6 +11,7 @@ pub struct CrawlProgress {
     crawled: AtomicU64,
     failed: AtomicU64,
     skipped: AtomicU64,
+    unchanged: AtomicU64,
     blocks: AtomicU64,
     in_flight: AtomicU64,
     queued: AtomicU64,
@@ -27,8 +28,10 @@ pub struct ProgressSnapshot {
     pub crawled: u64,
     /// Pages that failed for good.
     pub failed: u64,
-    /// Pages skipped (archived, trashed) or unchanged since the last run.
+    /// Pages skipped (archived, trashed).
     pub skipped: u64,
+    /// Pages not read because they had not changed since the last run.
+    pub unchanged: u64,
     /// Blocks read, at every depth.
     pub blocks: u64,
     /// Pages being read right now.
@@ -47,6 +50,7 @@ pub(crate) enum Counter {
     Crawled,
     Failed,
     Skipped,
+    Unchanged,
     Blocks,
     DataSources,
 }
@@ -60,6 +64,7 @@ impl CrawlProgress {
             crawled: get(&self.crawled),
             failed: get(&self.failed),
             skipped: get(&self.skipped),
+            unchanged: get(&self.unchanged),
             blocks: get(&self.blocks),
             in_flight: get(&self.in_flight),
             queued: get(&self.queued),
@@ -74,6 +79,7 @@ impl CrawlProgress {
             Counter::Crawled => &self.crawled,
             Counter::Failed => &self.failed,
             Counter::Skipped => &self.skipped,
+            Counter::Unchanged => &self.unchanged,
             Counter::Blocks => &self.blocks,
             Counter::DataSources => &self.data_sources,
         };
