@@ -65,7 +65,14 @@ pub(crate) struct Generator {
     tag: [u8; 8],
     /// Per page number: id, child page and database ids, whether large, whether a row.
     pages: Vec<GenPage>,
-    cache: Mutex<(HashMap<u32, Arc<GeneratedPage>>, VecDeque<u32>)>,
+    cache: Mutex<PageCache>,
+}
+
+/// The last pages generated, by page number, and their order of generation.
+#[derive(Debug, Default)]
+struct PageCache {
+    pages: HashMap<u32, Arc<GeneratedPage>>,
+    order: VecDeque<u32>,
 }
 
 #[derive(Debug)]
@@ -91,17 +98,17 @@ impl Generator {
     /// The content of page number `n`, generated or from the cache.
     pub(crate) fn page_content(&self, ws: &Workspace, n: u32) -> Arc<GeneratedPage> {
         let mut cache = self.cache.lock().expect("generator cache lock");
-        if let Some(page) = cache.0.get(&n) {
+        if let Some(page) = cache.pages.get(&n) {
             return page.clone();
         }
         let page = Arc::new(self.generate_page(ws, n));
-        if cache.1.len() >= CACHE_PAGES
-            && let Some(old) = cache.1.pop_front()
+        if cache.order.len() >= CACHE_PAGES
+            && let Some(old) = cache.order.pop_front()
         {
-            cache.0.remove(&old);
+            cache.pages.remove(&old);
         }
-        cache.0.insert(n, page.clone());
-        cache.1.push_back(n);
+        cache.pages.insert(n, page.clone());
+        cache.order.push_back(n);
         page
     }
 
@@ -446,7 +453,7 @@ fn attach_generator(ws: &mut Workspace, cfg: &SyntheticConfig) {
         seed: cfg.seed,
         tag: tag_hash.to_be_bytes(),
         pages: Vec::with_capacity(ws.pages.len()),
-        cache: Mutex::new((HashMap::new(), VecDeque::new())),
+        cache: Mutex::new(PageCache::default()),
     };
     for (n, (id, page)) in ws.pages.iter_mut().enumerate() {
         let children = match &page.content {

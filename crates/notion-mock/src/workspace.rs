@@ -202,6 +202,21 @@ impl Workspace {
         }
     }
 
+    /// A page the integration may see.
+    pub(crate) fn shared_page(&self, id: &str) -> Option<&PageRec> {
+        self.pages.get(id).filter(|p| p.shared)
+    }
+
+    /// A database the integration may see.
+    pub(crate) fn shared_database(&self, id: &str) -> Option<&DatabaseRec> {
+        self.databases.get(id).filter(|d| d.shared)
+    }
+
+    /// A data source the integration may see.
+    pub(crate) fn shared_data_source(&self, id: &str) -> Option<&DataSourceRec> {
+        self.data_sources.get(id).filter(|d| d.shared)
+    }
+
     /// Looks up anything with a block form by (normalized) id.
     pub(crate) fn node(&self, id: &str) -> Option<Node<'_>> {
         if let Some(b) = self.blocks.get(id) {
@@ -395,49 +410,9 @@ fn insert_after(obj: &mut Value, after: &str, key: &str, value: Value) {
     map.shift_insert(at, key.to_string(), value);
 }
 
-/// Block types whose content a reader sees; unknown types render as a marker.
-const KNOWN_BLOCK_TYPES: &[&str] = &[
-    "paragraph",
-    "heading_1",
-    "heading_2",
-    "heading_3",
-    "heading_4",
-    "bulleted_list_item",
-    "numbered_list_item",
-    "to_do",
-    "toggle",
-    "quote",
-    "template",
-    "callout",
-    "code",
-    "equation",
-    "divider",
-    "breadcrumb",
-    "table_of_contents",
-    "column_list",
-    "column",
-    "tab",
-    "table",
-    "table_row",
-    "child_page",
-    "child_database",
-    "synced_block",
-    "link_to_page",
-    "link_preview",
-    "bookmark",
-    "embed",
-    "image",
-    "video",
-    "pdf",
-    "file",
-    "audio",
-    "meeting_notes",
-    "transcription",
-];
-
 fn collect_block_texts(block: &Value, out: &mut Vec<String>) {
     let kind = block["type"].as_str().unwrap_or_default();
-    if KNOWN_BLOCK_TYPES.contains(&kind) {
+    if crate::dataset::is_known_block_type(kind) {
         let content = &block[kind];
         match kind {
             "equation" => push_text(content["expression"].as_str(), out),

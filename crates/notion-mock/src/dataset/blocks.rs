@@ -46,6 +46,39 @@ const TEXT_TYPES: &[&str] = &[
 
 const MEDIA_TYPES: &[&str] = &["image", "video", "pdf", "file", "audio"];
 
+/// The other block types of the API reference.
+const OTHER_TYPES: &[&str] = &[
+    "code",
+    "equation",
+    "divider",
+    "breadcrumb",
+    "table_of_contents",
+    "column_list",
+    "column",
+    "tab",
+    "table",
+    "table_row",
+    "child_page",
+    "child_database",
+    "synced_block",
+    "link_to_page",
+    "link_preview",
+    "bookmark",
+    "embed",
+    "meeting_notes",
+    "transcription",
+    "unsupported",
+];
+
+/// Whether Notion documents this block type (a reader sees its content;
+/// other types are shown as a marker).
+pub(crate) fn is_known_block_type(kind: &str) -> bool {
+    kind != "unsupported"
+        && [TEXT_TYPES, MEDIA_TYPES, OTHER_TYPES]
+            .iter()
+            .any(|list| list.contains(&kind))
+}
+
 /// Host of Notion-hosted files (signed S3 URLs).
 pub(crate) const HOSTED_FILES: &str = "https://prod-files-secure.s3.us-west-2.amazonaws.com";
 

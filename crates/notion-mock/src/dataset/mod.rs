@@ -17,6 +17,7 @@ use serde_json::{Value, json};
 use crate::ids::{derive_id, parse_id};
 use crate::workspace::Workspace;
 
+pub(crate) use blocks::is_known_block_type;
 pub(crate) use write::write;
 
 /// Why a dataset could not be loaded.

@@ -328,9 +328,7 @@ fn title_of(obj: &Value, is_page: bool) -> String {
 fn retrieve_page(ws: &Workspace, req: &ApiRequest<'_>, raw: &str) -> Result<Value, ApiError> {
     let id = path_id(raw, "page_id")?;
     let page = ws
-        .pages
-        .get(&id)
-        .filter(|p| p.shared)
+        .shared_page(&id)
         .ok_or_else(|| ApiError::not_found("page", &id))?;
     Ok(ws.render_page(page, req.filter_properties().as_deref()))
 }
@@ -347,9 +345,7 @@ fn property_item(
 ) -> Result<Value, ApiError> {
     let id = path_id(raw, "page_id")?;
     let page = ws
-        .pages
-        .get(&id)
-        .filter(|p| p.shared)
+        .shared_page(&id)
         .ok_or_else(|| ApiError::not_found("page", &id))?;
     let wanted = percent_decode(prop);
     let value = page.object["properties"]
@@ -421,9 +417,7 @@ fn block_children(ws: &Workspace, req: &ApiRequest<'_>, raw: &str) -> Result<Val
 fn retrieve_database(ws: &Workspace, raw: &str) -> Result<Value, ApiError> {
     let id = path_id(raw, "database_id")?;
     let db = ws
-        .databases
-        .get(&id)
-        .filter(|d| d.shared)
+        .shared_database(&id)
         .ok_or_else(|| ApiError::not_found("database", &id))?;
     Ok(db.object.clone())
 }
@@ -431,9 +425,7 @@ fn retrieve_database(ws: &Workspace, raw: &str) -> Result<Value, ApiError> {
 fn retrieve_data_source(ws: &Workspace, raw: &str) -> Result<Value, ApiError> {
     let id = path_id(raw, "data_source_id")?;
     let ds = ws
-        .data_sources
-        .get(&id)
-        .filter(|d| d.shared)
+        .shared_data_source(&id)
         .ok_or_else(|| ApiError::not_found("data source", &id))?;
     Ok(ds.object.clone())
 }
@@ -457,9 +449,7 @@ fn query_database(
 ) -> Result<Value, ApiError> {
     let id = path_id(raw, "database_id")?;
     let db = ws
-        .databases
-        .get(&id)
-        .filter(|d| d.shared)
+        .shared_database(&id)
         .ok_or_else(|| ApiError::not_found("database", &id))?;
     match db.data_sources.as_slice() {
         [only] => run_query(ws, state, req, only),
@@ -476,9 +466,7 @@ fn run_query(
     id: &str,
 ) -> Result<Value, ApiError> {
     let ds = ws
-        .data_sources
-        .get(id)
-        .filter(|d| d.shared)
+        .shared_data_source(id)
         .ok_or_else(|| ApiError::not_found("data source", id))?;
     let body = req.json_body()?;
     let (cursor, size) = req.paging(Some(&body))?;

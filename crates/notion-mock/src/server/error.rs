@@ -12,8 +12,8 @@ pub(crate) struct ApiError {
     pub code: &'static str,
     /// Human-readable message.
     pub message: String,
-    /// `additional_data`, when any.
-    pub additional_data: Option<Value>,
+    /// `additional_data`, when any (boxed: errors travel in `Result`s).
+    pub additional_data: Option<Box<Value>>,
     /// `Retry-After` seconds (429).
     pub retry_after: Option<u64>,
 }
@@ -79,7 +79,7 @@ impl ApiError {
     /// 429 with `Retry-After`.
     pub fn rate_limited(retry_after: u64, reason: &str) -> Self {
         ApiError {
-            additional_data: Some(json!({"rate_limit_reason": reason})),
+            additional_data: Some(Box::new(json!({"rate_limit_reason": reason}))),
             retry_after: Some(retry_after),
             ..Self::new(
                 429,
@@ -111,7 +111,7 @@ impl ApiError {
             "object": "error", "status": self.status, "code": self.code, "message": self.message,
         });
         if let Some(data) = &self.additional_data {
-            body["additional_data"] = data.clone();
+            body["additional_data"] = Value::clone(data);
         }
         body["request_id"] = json!(request_id);
         body

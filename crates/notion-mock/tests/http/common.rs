@@ -78,6 +78,18 @@ impl Harness {
         }
     }
 
+    /// Every child of a page or block, read 100 at a time.
+    pub async fn children(&self, id: &str) -> Vec<Value> {
+        self.collect(
+            "GET",
+            &format!("/v1/blocks/{id}/children"),
+            Value::Null,
+            100,
+        )
+        .await
+        .0
+    }
+
     /// Follows a list endpoint to the end; returns every result and the number of requests.
     pub async fn collect(
         &self,
@@ -246,14 +258,7 @@ fn read_tree<'a>(
         if let Some(done) = cache.get(id) {
             return done.clone();
         }
-        let (children, _) = h
-            .collect(
-                "GET",
-                &format!("/v1/blocks/{id}/children"),
-                Value::Null,
-                100,
-            )
-            .await;
+        let children = h.children(id).await;
         let mut out = Vec::new();
         for mut block in children {
             let bid = block["id"].as_str().unwrap().to_string();

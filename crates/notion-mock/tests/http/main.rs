@@ -5,3 +5,6 @@ mod common;
 
 mod dataset;
 mod envelopes;
+mod limits;
+mod pagination;
+mod query;
