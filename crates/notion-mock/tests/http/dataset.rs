@@ -24,6 +24,13 @@ async fn kitchen_sink_minimum_matches_a_crawl_and_a_hand_count() {
     // big page needing 3 requests for its 250 blocks.
     assert_eq!(ws.page_ids().len(), 58);
     assert_eq!(min.page_children, 57 + 3);
+    // Blocks with children: the big page's 50 toggles of 150 (2 requests
+    // each); on the home page a toggleable heading, 3 bullets, 3 numbered
+    // items, a to-do, toggle, quote, callout, template, a column list and its
+    // 2 columns, a tab, the synced original (its copy adds nothing), 2 tables
+    // and the meeting notes; a table on Languages; a toggle on Level 2; 7
+    // levels of Deep nesting.
+    assert_eq!(min.block_children, 100 + 20 + 1 + 1 + 7);
 
     let h = Harness::start(ws.clone(), MockConfig::unlimited()).await;
     let c = crawl(&h).await;
