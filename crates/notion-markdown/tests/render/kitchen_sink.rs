@@ -1,0 +1,1 @@
+//! Golden and fidelity tests over the kitchen-sink dataset.

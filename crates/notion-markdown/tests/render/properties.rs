@@ -1,0 +1,1 @@
+//! Property lists and JSON.

@@ -1,0 +1,1 @@
+//! Block spans and heading paths.
