@@ -68,8 +68,10 @@ pub struct ChunkConfig {
     /// Tokens of the previous chunk's end repeated at the start of the next
     /// (default 0). Counted inside `max_tokens`, never a reason to exceed it.
     pub overlap_tokens: usize,
-    /// A chunk with fewer tokens than this is merged into a neighbour when the
-    /// merged chunk fits (default 64; 0 turns merging off).
+    /// A piece smaller than this (or than half of `max_tokens`, whichever is
+    /// more) is not left alone at a structure's end: it is merged with what
+    /// follows, as far as it fits (default 64). Only a document's last chunk
+    /// can stay smaller, when the chunk before it is full.
     pub min_tokens: usize,
     /// Prefix `embed_text` with `Title > Section > Subsection\n\n` (default on).
     pub contextual_header: bool,

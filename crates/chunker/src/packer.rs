@@ -8,8 +8,11 @@
 //! paragraph, a table row, a 1 MB line), the chunk is filled from inside it
 //! with sentences, then words, then grapheme clusters, then characters.
 //! Candidates are measured with [`Measure`], so nothing is re-encoded whole.
-//! Afterwards, chunks under `min_tokens` are merged into a neighbour when the
-//! merged chunk still fits.
+//!
+//! The fill target is also how small pieces are merged: a chunk that would
+//! end under `min_tokens` (or half the budget) at a structure's end takes in
+//! what follows instead, as long as it fits. A smaller chunk is only left
+//! where nothing more fits: the end of a document after a full chunk.
 
 use std::collections::HashMap;
 use std::ops::Range;
@@ -23,8 +26,9 @@ use crate::segment::Level;
 /// Document tokens looked at past the budget (text next to a chunk's edges
 /// may encode to slightly fewer tokens than inside the document).
 const WINDOW_SLACK: usize = 16;
-/// A structure is preferred to a finer one when it fills this share of the
-/// budget (percent); below it, finer boundaries fill the chunk up.
+/// A structure's end is preferred to a finer boundary when the chunk fills
+/// this share of the budget (percent, or `min_tokens` if larger); below it,
+/// finer pieces of what follows fill the chunk up.
 const FILL_PERCENT: usize = 50;
 
 /// Which decorations a chunk carries around its own text.
@@ -54,8 +58,6 @@ impl Decor {
 /// One chunk's span and exact size.
 #[derive(Debug, Clone)]
 pub(crate) struct Piece {
-    /// Where packing started (before trimming whitespace).
-    from: usize,
     /// The boundary the chunk ends at (before trimming whitespace).
     to: usize,
     /// The chunk's own text in the document, trimmed.
@@ -126,7 +128,6 @@ impl<'a, 't> Packer<'a, 't> {
             end = piece.to;
             pieces.push(piece);
         }
-        self.merge_small(&mut pieces);
         pieces
     }
 
@@ -185,36 +186,20 @@ impl<'a, 't> Packer<'a, 't> {
             .find_map(|decor| self.attempt(from, after, decor))
     }
 
-    /// Last resort (a budget too small for any decoration): one character.
+    /// Last resort (a budget too small for any decoration): one character,
+    /// at most 4 tokens (one per byte).
     fn one_char(&mut self, from: usize) -> Piece {
         let start = self.trim_start(from);
         let to = self.text[start..]
             .chars()
             .next()
             .map_or(start, |c| start + c.len_utf8());
-        self.measure_piece(from, to, Decor::BARE).unwrap_or(Piece {
-            from,
+        Piece {
             to,
             range: start..to,
-            tokens: 0,
+            tokens: self.measure.count_text(&self.text[start..to]),
             decor: Decor::BARE,
-        })
-    }
-
-    /// Measures the chunk `from..to` with `decor`.
-    fn measure_piece(&mut self, from: usize, to: usize, decor: Decor) -> Option<Piece> {
-        let start = self.trim_start(from);
-        let head = self.head(start, decor)?;
-        let end = self.trim_end(start, to);
-        let mut anchor = self.measure.anchor(head, start, end);
-        let tokens = self.measure.count(&mut anchor, end, self.tail(end, decor));
-        Some(Piece {
-            from,
-            to,
-            range: start..end,
-            tokens,
-            decor,
-        })
+        }
     }
 
     fn attempt(&mut self, from: usize, after: usize, decor: Decor) -> Option<Piece> {
@@ -235,7 +220,6 @@ impl<'a, 't> Packer<'a, 't> {
         let to = self.choose_end(&mut attempt)?;
         let tokens = self.count(&mut attempt, to);
         Some(Piece {
-            from,
             to,
             range: start..self.trim_end(start, to),
             tokens,
@@ -439,39 +423,5 @@ impl<'a, 't> Packer<'a, 't> {
             Some(p) if overlap_tokens(self, p) * 2 >= overlap => p,
             _ => earliest,
         }
-    }
-
-    /// Merges chunks under `min_tokens` into a neighbour when the result fits.
-    fn merge_small(&mut self, pieces: &mut Vec<Piece>) {
-        let min = self.config.min_tokens;
-        let mut i = 0;
-        while i < pieces.len() {
-            if pieces[i].tokens >= min || pieces.len() < 2 {
-                i += 1;
-                continue;
-            }
-            if i > 0
-                && let Some(merged) = self.joined(&pieces[i - 1], &pieces[i])
-            {
-                pieces[i - 1] = merged;
-                pieces.remove(i);
-                i -= 1;
-                continue;
-            }
-            if i + 1 < pieces.len()
-                && let Some(merged) = self.joined(&pieces[i], &pieces[i + 1])
-            {
-                pieces[i] = merged;
-                pieces.remove(i + 1);
-                continue;
-            }
-            i += 1;
-        }
-    }
-
-    /// `first` and `second` as one chunk, if it fits.
-    fn joined(&mut self, first: &Piece, second: &Piece) -> Option<Piece> {
-        self.measure_piece(first.from, second.to, Decor::FULL)
-            .filter(|p| p.tokens <= self.config.max_tokens)
     }
 }

@@ -247,6 +247,31 @@ fn assert_valid_markdown(c: &Chunk) {
     }
 }
 
+/// No chunk under `min_tokens` sits next to one it would fit with (checked
+/// where no table or fence wrapping is involved).
+fn assert_no_mergeable_pair(chunker: &Chunker, markdown: &str, chunks: &[Chunk]) {
+    let config = chunker.config();
+    let plain = |c: &Chunk| !c.text.contains(['|', '`', '~']);
+    for pair in chunks.windows(2) {
+        let (first, second) = (&pair[0], &pair[1]);
+        if first.token_count.min(second.token_count) >= config.min_tokens
+            || !plain(first)
+            || !plain(second)
+        {
+            continue;
+        }
+        let merged = &markdown[first.byte_range.start..second.byte_range.end];
+        let merged = merged.trim();
+        assert!(
+            fresh_count(config.tokenizer, merged) > config.max_tokens,
+            "chunks {} and {} fit together ({} tokens) but one is under the minimum",
+            first.index,
+            second.index,
+            fresh_count(config.tokenizer, merged)
+        );
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
 
@@ -313,6 +338,9 @@ proptest! {
         }
         let last_end = chunks.last().map_or(0, |c| c.byte_range.end);
         prop_assert!(markdown[last_end..].trim().is_empty());
+        if !contextual_header {
+            assert_no_mergeable_pair(&chunker, markdown, &chunks);
+        }
     }
 
     #[test]
