@@ -70,9 +70,8 @@ pub use records::{
     CHUNK_ID_NAMESPACE, ChunkRecord, PageRecord, PageStatus, Record, chunk_id, content_hash,
 };
 pub use shard::{
-    BATCH_MAX_BYTES, BATCH_MAX_ROWS, METADATA_RECORD_TYPE, METADATA_RUN_ID,
-    METADATA_SCHEMA_VERSION, RESERVED_METADATA_PREFIX, SCHEMA_VERSION, ShardSettings, ShardWriter,
-    WrittenShard,
+    METADATA_RECORD_TYPE, METADATA_RUN_ID, METADATA_SCHEMA_VERSION, RESERVED_METADATA_PREFIX,
+    SCHEMA_VERSION, ShardSettings, ShardWriter, WrittenShard,
 };
 pub use snapshot::{
     CHUNKS_DIR, CURRENT_LINK, PAGES_DIR, SNAPSHOTS_DIR, SinkConfig, SnapshotWriter,

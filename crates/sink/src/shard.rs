@@ -44,9 +44,9 @@ pub const METADATA_RUN_ID: &str = "notion_ingest.run_id";
 pub const RESERVED_METADATA_PREFIX: &str = "notion_ingest.";
 
 /// At most this many records wait before being encoded.
-pub const BATCH_MAX_ROWS: usize = 1024;
+pub(crate) const BATCH_MAX_ROWS: usize = 1024;
 /// At most this many bytes of records wait before being encoded.
-pub const BATCH_MAX_BYTES: usize = 4 << 20;
+pub(crate) const BATCH_MAX_BYTES: usize = 4 << 20;
 
 /// How shards and their row groups are sized and compressed.
 #[derive(Debug, Clone, PartialEq)]
@@ -374,6 +374,13 @@ fn file_metadata<R: Record>(
     run_id: &str,
     metadata: &[(String, String)],
 ) -> Result<Vec<KeyValue>, SinkError> {
+    for (index, (key, _)) in metadata.iter().enumerate() {
+        if metadata[..index].iter().any(|(earlier, _)| earlier == key) {
+            return Err(SinkError::InvalidConfig(format!(
+                "metadata key {key:?} is given twice"
+            )));
+        }
+    }
     if let Some((key, _)) = metadata
         .iter()
         .find(|(key, _)| key.starts_with(RESERVED_METADATA_PREFIX))

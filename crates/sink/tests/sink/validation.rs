@@ -85,6 +85,14 @@ fn bad_settings_are_refused_before_anything_is_written() {
         ),
         (
             SinkConfig {
+                metadata: vec![("k".into(), "1".into()), ("k".into(), "2".into())],
+                ..SinkConfig::new(out.path())
+            },
+            "r",
+            "given twice",
+        ),
+        (
+            SinkConfig {
                 shards: ShardSettings {
                     target_bytes: 0,
                     ..ShardSettings::default()
@@ -101,6 +109,14 @@ fn bad_settings_are_refused_before_anything_is_written() {
         assert!(error.to_string().contains(expected), "{error}");
         assert!(!out.path().join("snapshots/r").exists());
     }
+}
+
+#[test]
+fn writers_can_move_to_a_blocking_thread() {
+    fn assert_send<T: Send>() {}
+    assert_send::<SnapshotWriter>();
+    assert_send::<sink::ShardWriter<sink::PageRecord>>();
+    assert_send::<sink::RecordBatches<sink::ChunkRecord>>();
 }
 
 #[test]
