@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, HashSet, VecDeque};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::workspace::{Node, Workspace, is_removed, synced_from};
+use crate::workspace::{Content, Node, Workspace, is_removed, synced_from};
 
 /// Items per page of every list endpoint.
 const PAGE_SIZE: u64 = 100;
@@ -102,10 +102,27 @@ pub(crate) fn plan(ws: &Workspace) -> CrawlPlan {
                 continue;
             }
             min.property_items += long_reference_lists(&page.object);
-            let top = ws.top_level_ids(page);
-            min.page_children += pages_of(top.len()).max(1);
             let mut found = Found::default();
-            walk_blocks(ws, &top, &mut read_blocks, &mut found);
+            match (&page.content, &ws.generator) {
+                // Generated content: its shape is known without generating it.
+                (Content::Generated(n), Some(generator)) => {
+                    let (top, counts) = generator.child_counts(*n);
+                    min.page_children += pages_of(top).max(1);
+                    min.block_children += counts.into_iter().map(pages_of).sum::<u64>();
+                    for child in generator.child_ids(*n) {
+                        match ws.node(child) {
+                            Some(Node::Page(_)) => found.pages.push(child.clone()),
+                            Some(Node::Database(_)) => found.databases.push(child.clone()),
+                            _ => {}
+                        }
+                    }
+                }
+                _ => {
+                    let top = ws.top_level_ids(page);
+                    min.page_children += pages_of(top.len()).max(1);
+                    walk_blocks(ws, &top, &mut read_blocks, &mut found);
+                }
+            }
             queue.extend(found.pages);
             for db in found.databases {
                 let Some(rec) = ws.databases.get(&db) else {
@@ -134,7 +151,7 @@ pub(crate) fn plan(ws: &Workspace) -> CrawlPlan {
             break;
         }
     }
-    min.block_children = read_blocks.values().map(|n| pages_of(*n)).sum();
+    min.block_children += read_blocks.values().map(|n| pages_of(*n)).sum::<u64>();
     min.total = min.search
         + min.retrieve_database
         + min.query

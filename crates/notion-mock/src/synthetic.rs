@@ -112,6 +112,11 @@ impl Generator {
         page
     }
 
+    /// Ids of page `n`'s child pages and databases.
+    pub(crate) fn child_ids(&self, n: u32) -> &[String] {
+        &self.pages[n as usize].children
+    }
+
     /// A generated block by id.
     pub(crate) fn block(&self, ws: &Workspace, id: &str) -> Option<BlockRec> {
         let bytes = *Uuid::parse_str(id).ok()?.as_bytes();
@@ -133,15 +138,11 @@ impl Generator {
         Uuid::from_bytes(bytes).hyphenated().to_string()
     }
 
-    fn generate_page(&self, ws: &Workspace, n: u32) -> GeneratedPage {
+    /// The structure of page `n`: its blocks' shapes, drawn from a generator
+    /// of their own so that [`Generator::child_counts`] needs no text.
+    fn plan_page(&self, n: u32) -> Vec<BlockPlan> {
         let info = &self.pages[n as usize];
-        let mut rng =
-            StdRng::seed_from_u64(stable_hash(&[&self.seed.to_le_bytes(), &n.to_le_bytes()]));
-        let mut ids = IdSource {
-            generator: self,
-            page: n,
-            next: 0,
-        };
+        let mut rng = self.rng(n, b"structure");
         let count = if info.row {
             rng.random_range(0..12)
         } else if info.large {
@@ -149,10 +150,46 @@ impl Generator {
         } else {
             rng.random_range(3..60)
         };
-        let mut specs = Vec::with_capacity(count);
-        while specs.len() < count {
-            specs.push(random_block(&mut rng, &mut ids, 0));
+        (0..count).map(|_| plan_block(&mut rng, 0)).collect()
+    }
+
+    fn rng(&self, n: u32, purpose: &[u8]) -> StdRng {
+        StdRng::seed_from_u64(stable_hash(&[
+            &self.seed.to_le_bytes(),
+            &n.to_le_bytes(),
+            purpose,
+        ]))
+    }
+
+    /// Page `n`'s number of top-level entries, and the child count of every
+    /// block with children (what a crawl reads), without generating the blocks.
+    pub(crate) fn child_counts(&self, n: u32) -> (usize, Vec<usize>) {
+        fn visit(plan: &BlockPlan, out: &mut Vec<usize>) {
+            let children = plan.child_count();
+            if children > 0 {
+                out.push(children);
+            }
+            plan.children.iter().for_each(|c| visit(c, out));
         }
+        let plans = self.plan_page(n);
+        let mut counts = Vec::new();
+        plans.iter().for_each(|p| visit(p, &mut counts));
+        (plans.len() + self.pages[n as usize].children.len(), counts)
+    }
+
+    fn generate_page(&self, ws: &Workspace, n: u32) -> GeneratedPage {
+        let info = &self.pages[n as usize];
+        let plans = self.plan_page(n);
+        let mut text = self.rng(n, b"text");
+        let mut ids = IdSource {
+            generator: self,
+            page: n,
+            next: 0,
+        };
+        let specs: Vec<Value> = plans
+            .iter()
+            .map(|p| fill_block(p, &mut text, &mut ids))
+            .collect();
         let (mut top, blocks) = crate::dataset::load_fragment(
             ws,
             &info.id,
@@ -161,8 +198,9 @@ impl Generator {
         )
         .expect("generated blocks are valid");
         // Child pages and databases go at seeded places among the blocks.
+        let mut places = self.rng(n, b"places");
         for child in &info.children {
-            let at = rng.random_range(0..=top.len());
+            let at = places.random_range(0..=top.len());
             top.insert(at, child.clone());
         }
         GeneratedPage { top, blocks }
@@ -222,12 +260,49 @@ fn paragraph_text(rng: &mut StdRng) -> Value {
     }
 }
 
-/// One random block spec in the dataset format, with children below `depth` 3.
-fn random_block(rng: &mut StdRng, ids: &mut IdSource<'_>, depth: usize) -> Value {
-    let id = ids.next();
+/// The shape of one generated block: its kind (a roll in 0..100), its
+/// children, and for a table its width and row count.
+struct BlockPlan {
+    roll: u32,
+    children: Vec<BlockPlan>,
+    table: Option<(usize, usize)>,
+}
+
+impl BlockPlan {
+    /// Children a crawl reads: table rows, or nested blocks.
+    fn child_count(&self) -> usize {
+        self.table.map_or(self.children.len(), |(_, rows)| rows)
+    }
+}
+
+/// Draws one block's shape, with children below `depth` 3.
+fn plan_block(rng: &mut StdRng, depth: usize) -> BlockPlan {
     let roll = rng.random_range(0..100);
-    let nested = depth < 3;
-    let mut block = match roll {
+    let table = matches!(roll, 93..=95).then(|| (rng.random_range(2..5), rng.random_range(2..7)));
+    let child_count = match roll {
+        79..=83 => rng.random_range(1..6),
+        55..=78 if rng.random_bool(0.2) => rng.random_range(1..4),
+        _ => 0,
+    };
+    let children = if depth < 3 {
+        (0..child_count)
+            .map(|_| plan_block(rng, depth + 1))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    BlockPlan {
+        roll,
+        children,
+        table,
+    }
+}
+
+/// The block spec (dataset format) for a shape, with text drawn from `rng`.
+fn fill_block(plan: &BlockPlan, rng: &mut StdRng, ids: &mut IdSource<'_>) -> Value {
+    let id = ids.next();
+    let word = |rng: &mut StdRng| WORDS[rng.random_range(0..WORDS.len())];
+    let mut block = match plan.roll {
         0..=34 => json!({"paragraph": paragraph_text(rng)}),
         35..=41 => json!({"heading_1": sentence(rng, 2, 6)}),
         42..=49 => json!({"heading_2": sentence(rng, 2, 6)}),
@@ -238,66 +313,34 @@ fn random_block(rng: &mut StdRng, ids: &mut IdSource<'_>, depth: usize) -> Value
         79..=83 => json!({"toggle": sentence(rng, 2, 8)}),
         84..=87 => {
             let lines: Vec<String> = (0..rng.random_range(1..8))
-                .map(|i| {
-                    format!(
-                        "let x{i} = compute(\"{}\");",
-                        WORDS[rng.random_range(0..WORDS.len())]
-                    )
-                })
+                .map(|i| format!("let x{i} = compute(\"{}\");", word(rng)))
                 .collect();
             json!({"code": {"language": "rust", "text": lines.join("\n")}})
         }
         88..=90 => json!({"quote": sentence(rng, 5, 15)}),
         91..=92 => json!({"callout": sentence(rng, 5, 15), "icon": "💡"}),
-        93..=95 => {
-            let width = rng.random_range(2..5);
-            let rows: Vec<Value> = (0..rng.random_range(2..7))
-                .map(|_| {
-                    json!(
-                        (0..width)
-                            .map(|_| WORDS[rng.random_range(0..WORDS.len())])
-                            .collect::<Vec<_>>()
-                    )
-                })
-                .collect();
-            json!({"table": {"has_column_header": rng.random_bool(0.7), "rows": rows}})
-        }
+        93..=95 => json!({"table": {"has_column_header": rng.random_bool(0.7)}}),
         96..=97 => json!({"divider": {}}),
         _ => json!({"equation": "E = mc^2"}),
     };
     block["id"] = json!(id);
-    let takes_children = matches!(roll, 55..=83);
-    let child_count = match roll {
-        79..=83 => rng.random_range(1..6),
-        _ if takes_children && rng.random_bool(0.2) => rng.random_range(1..4),
-        _ => 0,
+    let children: Vec<Value> = match plan.table {
+        Some((width, rows)) => {
+            block["table"]["table_width"] = json!(width);
+            (0..rows)
+                .map(|_| {
+                    let cells: Vec<&str> = (0..width).map(|_| word(rng)).collect();
+                    json!({"table_row": {"cells": cells}, "id": ids.next()})
+                })
+                .collect()
+        }
+        None => plan
+            .children
+            .iter()
+            .map(|c| fill_block(c, rng, ids))
+            .collect(),
     };
-    if nested && child_count > 0 {
-        let children: Vec<Value> = (0..child_count)
-            .map(|_| random_block(rng, ids, depth + 1))
-            .collect();
-        block["children"] = Value::Array(children);
-    }
-    if let Some(rows) = block["table"]["rows"].as_array().map(Vec::len) {
-        // Table rows become child blocks with ids of their own.
-        let rows_spec = block["table"]["rows"].take();
-        block["table"]
-            .as_object_mut()
-            .expect("table")
-            .remove("rows");
-        let children: Vec<Value> = rows_spec
-            .as_array()
-            .into_iter()
-            .flatten()
-            .take(rows)
-            .map(|cells| json!({"table_row": {"cells": cells}, "id": ids.next()}))
-            .collect();
-        block["table"]["table_width"] = json!(
-            children
-                .first()
-                .and_then(|c| c["table_row"]["cells"].as_array())
-                .map_or(0, Vec::len)
-        );
+    if !children.is_empty() {
         block["children"] = Value::Array(children);
     }
     block
