@@ -1,1 +1,183 @@
-//! Golden and fidelity tests over the kitchen-sink dataset.
+//! Golden and fidelity tests over the kitchen-sink dataset: every page's
+//! Markdown checked in as a snapshot, every plain-text string of the dataset
+//! found in the Markdown as pulldown-cmark reads it, and no signed file URL
+//! written anywhere.
+
+use std::sync::OnceLock;
+
+use notion_markdown::{RenderContext, RenderedPage, render_page};
+use notion_mock::Workspace;
+use notion_source::model::{Block, BlockKind, FileSource, PageTree, PropertyKind};
+
+use crate::support::*;
+
+/// Every crawlable page of the kitchen sink, as the crawler would hand it over.
+fn kitchen_sink() -> (Workspace, Vec<(String, PageTree)>) {
+    let workspace = Workspace::kitchen_sink();
+    let pages = workspace
+        .page_ids()
+        .into_iter()
+        .map(|id| {
+            let json = workspace
+                .page_tree_json(&id)
+                .expect("listed pages have trees");
+            let tree: PageTree = serde_json::from_value(json).expect("page trees deserialize");
+            (id, tree)
+        })
+        .collect();
+    (workspace, pages)
+}
+
+/// What the runner knows while rendering: every crawled page's title and
+/// URL, database titles (from `child_database` blocks), and user names (here
+/// gathered from people properties; the runner lists the workspace's users).
+fn context(pages: &[(String, PageTree)]) -> RenderContext {
+    let mut ctx = RenderContext::default();
+    for (id, tree) in pages {
+        ctx.page_titles.insert(id.clone(), tree.page.title());
+        ctx.page_urls.insert(id.clone(), tree.page.url.clone());
+        for block in &tree.blocks {
+            block.walk(&mut |b: &Block| {
+                if let BlockKind::ChildDatabase(db) = &b.kind {
+                    ctx.page_titles.insert(b.id.clone(), db.title.clone());
+                }
+            });
+        }
+        for property in tree.page.properties.values() {
+            if let PropertyKind::People(people) = &property.value {
+                for user in people {
+                    if let Some(name) = &user.name {
+                        ctx.user_names.insert(user.id.clone(), name.clone());
+                    }
+                }
+            }
+        }
+    }
+    ctx
+}
+
+/// The kitchen sink, rendered once for all tests.
+fn render_all() -> &'static (Workspace, Vec<(String, PageTree, RenderedPage)>) {
+    static RENDERED: OnceLock<(Workspace, Vec<(String, PageTree, RenderedPage)>)> = OnceLock::new();
+    RENDERED.get_or_init(|| {
+        let (workspace, pages) = kitchen_sink();
+        let ctx = context(&pages);
+        let rendered = pages
+            .into_iter()
+            .map(|(id, tree)| {
+                let page = render_page(&tree, &ctx);
+                (id, tree, page)
+            })
+            .collect();
+        (workspace, rendered)
+    })
+}
+
+/// A snapshot name: the page's position and a readable slug of its title.
+fn snapshot_name(index: usize, title: &str) -> String {
+    let slug: String = title
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let slug: Vec<&str> = slug.split('-').filter(|s| !s.is_empty()).collect();
+    format!("{index:02}-{}", slug.join("-"))
+}
+
+#[test]
+fn every_page_matches_its_golden_markdown() {
+    let (_, rendered) = render_all();
+    assert!(rendered.len() > 5, "the kitchen sink has pages");
+    for (index, (_, _, page)) in rendered.iter().enumerate() {
+        insta::assert_snapshot!(snapshot_name(index, &page.title), page.markdown);
+    }
+}
+
+#[test]
+fn every_plain_text_of_the_dataset_is_read_back() {
+    let (workspace, rendered) = render_all();
+    for (id, _, page) in rendered {
+        let texts = workspace.plain_texts(id);
+        assert!(!texts.is_empty(), "page {id} has text");
+        let content = squash(&text_content(&page.markdown));
+        for text in &texts {
+            assert!(
+                content.contains(&squash(text)),
+                "{text:?} missing from page {id}:\n{}",
+                page.markdown
+            );
+        }
+    }
+}
+
+#[test]
+fn no_signed_file_url_is_written() {
+    let (_, rendered) = render_all();
+    let mut hosted = 0;
+    for (_, tree, page) in rendered {
+        let mut signed = Vec::new();
+        for block in &tree.blocks {
+            block.walk(&mut |b: &Block| {
+                let source = match &b.kind {
+                    BlockKind::Image(m)
+                    | BlockKind::Video(m)
+                    | BlockKind::Pdf(m)
+                    | BlockKind::File(m)
+                    | BlockKind::Audio(m) => &m.source,
+                    _ => return,
+                };
+                if let FileSource::File(file) = source {
+                    signed.push((b.id.clone(), file.url.clone()));
+                }
+            });
+        }
+        for (block_id, url) in signed {
+            hosted += 1;
+            let path = url.split('?').next().unwrap_or_default();
+            assert!(
+                !page.markdown.contains(path),
+                "{path} written on {}",
+                page.title
+            );
+            let deep_link = notion_markdown::block_url(&tree.page.url, &block_id);
+            assert!(
+                page.markdown.contains(&deep_link),
+                "{block_id} not linked on {}",
+                page.title
+            );
+        }
+    }
+    assert!(hosted > 0, "the kitchen sink has Notion-hosted files");
+}
+
+#[test]
+fn spans_and_headings_hold_on_every_page() {
+    let (_, rendered) = render_all();
+    for (_, tree, page) in rendered {
+        let md = &page.markdown;
+        for span in &page.blocks {
+            assert!(span.range.start < span.range.end && span.range.end <= md.len());
+            assert!(md.is_char_boundary(span.range.start) && md.is_char_boundary(span.range.end));
+        }
+        assert_eq!(
+            page.headings[0].text,
+            if tree.page.title().is_empty() {
+                "Untitled".into()
+            } else {
+                squash(&tree.page.title())
+            }
+        );
+        for heading in &page.headings {
+            let marker = "#".repeat(heading.level as usize) + " ";
+            assert!(
+                md[heading.offset..].starts_with(&marker),
+                "heading {heading:?}"
+            );
+        }
+    }
+}
