@@ -53,6 +53,7 @@
 //! ```
 
 mod atomic;
+mod changes;
 mod clean;
 mod columns;
 mod error;
@@ -62,12 +63,14 @@ mod records;
 mod shard;
 mod snapshot;
 
+pub use changes::{CHANGES_DIR, CHANGES_FILE, ChangeSet, ChangesWriter};
 pub use clean::{CleanReport, clean_leftovers};
 pub use error::SinkError;
 pub use manifest::{MANIFEST_FILE, Manifest, ShardInfo, TableManifest, Totals};
 pub use reader::{RecordBatches, Snapshot, read_records};
 pub use records::{
-    CHUNK_ID_NAMESPACE, ChunkRecord, PageRecord, PageStatus, Record, chunk_id, content_hash,
+    CHUNK_ID_NAMESPACE, ChunkRecord, DeleteRecord, PageRecord, PageStatus, Record, chunk_id,
+    content_hash,
 };
 pub use shard::{
     METADATA_RECORD_TYPE, METADATA_RUN_ID, METADATA_SCHEMA_VERSION, RESERVED_METADATA_PREFIX,
@@ -144,6 +147,14 @@ mod schema_doc_tests {
         assert_eq!(
             documented_columns("### Table `chunks`"),
             expected(crate::ChunkRecord::COLUMNS)
+        );
+    }
+
+    #[test]
+    fn every_delete_column_is_documented() {
+        assert_eq!(
+            documented_columns("### Table `deletes` (change sets)"),
+            expected(crate::DeleteRecord::COLUMNS)
         );
     }
 

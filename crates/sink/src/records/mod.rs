@@ -7,9 +7,11 @@
 //! each one.
 
 mod chunk;
+mod delete;
 mod page;
 
 pub use chunk::ChunkRecord;
+pub use delete::DeleteRecord;
 pub use page::{PageRecord, PageStatus};
 
 use sha2::{Digest, Sha256};

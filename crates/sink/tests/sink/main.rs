@@ -8,6 +8,7 @@
 //! - `validation`: bad input is refused clearly and loses nothing.
 
 mod bounds;
+mod changes;
 mod crash;
 mod fixtures;
 mod publish;
