@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, HashSet, VecDeque};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::workspace::{Content, Node, Workspace, is_removed, synced_from};
+use crate::workspace::{Content, Node, Workspace, synced_from};
 
 /// Items per page of every list endpoint.
 const PAGE_SIZE: u64 = 100;
@@ -98,10 +98,13 @@ pub(crate) fn plan(ws: &Workspace) -> CrawlPlan {
             let Some(page) = ws.pages.get(&id) else {
                 continue;
             };
-            if !page.shared || is_removed(&page.object) || !seen_pages.insert(id.clone()) {
+            let removed = page.object.trashed || page.object.archived;
+            if !page.shared || removed || !seen_pages.insert(id.clone()) {
                 continue;
             }
-            min.property_items += long_reference_lists(&page.object);
+            if page.object.parent_type == "data_source_id" {
+                min.property_items += long_reference_lists(&page.object.value());
+            }
             let mut found = Found::default();
             match (&page.content, &ws.generator) {
                 // Generated content: its shape is known without generating it.
@@ -143,8 +146,8 @@ pub(crate) fn plan(ws: &Workspace) -> CrawlPlan {
             }
             let rows = ws.query_rows(ds);
             min.query += pages_of(rows.len()).max(1);
-            for row in rows {
-                let id = row.object["id"].as_str().unwrap_or_default().to_string();
+            for (id, _) in rows {
+                let id = id.to_string();
                 queue.push_back(id);
             }
         } else {

@@ -503,7 +503,8 @@ fn attach_generator(ws: &mut Workspace, cfg: &SyntheticConfig) {
             Content::Blocks(ids) => ids.clone(),
             Content::Generated(_) => Vec::new(),
         };
-        let row = page.object["parent"]["type"] == "data_source_id";
+        let row = page.object.parent_type == "data_source_id";
+        let object = page.object.value();
         let large_roll = stable_hash(&[id.as_bytes(), b"large"]) % 10_000;
         generator.pages.push(GenPage {
             id: id.clone(),
@@ -511,11 +512,11 @@ fn attach_generator(ws: &mut Workspace, cfg: &SyntheticConfig) {
             large: !row && (large_roll as f64) < cfg.large_page_share * 10_000.0,
             row,
             times: (
-                page.object["created_time"]
+                object["created_time"]
                     .as_str()
                     .unwrap_or_default()
                     .to_string(),
-                page.object["last_edited_time"]
+                object["last_edited_time"]
                     .as_str()
                     .unwrap_or_default()
                     .to_string(),

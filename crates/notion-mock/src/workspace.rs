@@ -46,13 +46,58 @@ pub struct Workspace {
 #[derive(Debug, Clone)]
 pub(crate) struct PageRec {
     /// The page object, with every relation and people reference.
-    pub object: Value,
+    pub object: StoredObject,
     /// Shared with the integration; unshared pages are 404 everywhere.
     pub shared: bool,
     /// Returned by search (Notion's search is not complete).
     pub in_search: bool,
     /// The page's top-level blocks.
     pub content: Content,
+}
+
+/// A JSON object kept as compact text (a few times smaller than a parsed
+/// `Value`, which matters at 100,000 pages), with the fields that search,
+/// queries and crawls read for every page parsed out once.
+#[derive(Debug, Clone)]
+pub(crate) struct StoredObject {
+    json: Box<str>,
+    /// `last_edited_time`.
+    pub last_edited_time: String,
+    /// The plain text of the title property.
+    pub title: String,
+    /// `in_trash` or (old name) `archived`.
+    pub trashed: bool,
+    /// `is_archived`.
+    pub archived: bool,
+    /// The parent's `type`.
+    pub parent_type: String,
+}
+
+impl StoredObject {
+    /// Stores a page object.
+    pub fn new(v: &Value) -> Self {
+        StoredObject {
+            json: v.to_string().into_boxed_str(),
+            last_edited_time: v["last_edited_time"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
+            title: crate::dataset::rich_text::plain_text(&title_runs(v)),
+            trashed: is_trashed(v),
+            archived: v["is_archived"].as_bool() == Some(true),
+            parent_type: v["parent"]["type"].as_str().unwrap_or_default().to_string(),
+        }
+    }
+
+    /// The object, parsed.
+    pub fn value(&self) -> Value {
+        serde_json::from_str(&self.json).unwrap_or(Value::Null)
+    }
+
+    /// Whether the text contains `needle` (a cheap check before parsing).
+    pub fn contains(&self, needle: &str) -> bool {
+        self.json.contains(needle)
+    }
 }
 
 /// Where a page's top-level blocks come from.
@@ -132,9 +177,14 @@ impl Workspace {
     /// every block type, rich-text form and property type, and the hard cases.
     pub fn kitchen_sink() -> Workspace {
         const KITCHEN_SINK: &str = include_str!("../../../datasets/kitchen-sink.json");
-        let value: Value =
-            serde_json::from_str(KITCHEN_SINK).expect("kitchen-sink.json is valid JSON");
-        Workspace::from_json(value).expect("kitchen-sink.json is a valid dataset")
+        static LOADED: std::sync::OnceLock<Workspace> = std::sync::OnceLock::new();
+        LOADED
+            .get_or_init(|| {
+                let value: Value =
+                    serde_json::from_str(KITCHEN_SINK).expect("kitchen-sink.json is valid JSON");
+                Workspace::from_json(value).expect("kitchen-sink.json is a valid dataset")
+            })
+            .clone()
     }
 
     /// A seeded synthetic workspace of `cfg.pages` pages.
@@ -274,8 +324,8 @@ impl Workspace {
                 obj
             }
             Node::Page(p) => {
-                let o = &p.object;
-                let title = crate::dataset::rich_text::plain_text(&title_runs(o));
+                let o = &p.object.value();
+                let title = &p.object.title;
                 json!({
                     "object": "block", "id": o["id"], "parent": o["parent"],
                     "created_time": o["created_time"], "last_edited_time": o["last_edited_time"],
@@ -305,29 +355,7 @@ impl Workspace {
     /// to 25 references with `has_more`, optionally only some properties
     /// (`filter_properties`, by id or name).
     pub(crate) fn render_page(&self, page: &PageRec, only: Option<&[String]>) -> Value {
-        let mut obj = page.object.clone();
-        if let Some(props) = obj.get_mut("properties").and_then(Value::as_object_mut) {
-            if let Some(only) = only {
-                props.retain(|name, v| {
-                    let id = crate::ids::percent_decode(v["id"].as_str().unwrap_or_default());
-                    only.iter().any(|w| *w == id || w == name)
-                });
-            }
-            for prop in props.values_mut() {
-                let kind = prop["type"].as_str().unwrap_or_default().to_string();
-                if kind != "relation" && kind != "people" {
-                    continue;
-                }
-                if let Some(list) = prop.get_mut(&kind).and_then(Value::as_array_mut) {
-                    let more = list.len() > PROPERTY_REFERENCE_LIMIT;
-                    list.truncate(PROPERTY_REFERENCE_LIMIT);
-                    if kind == "relation" || more {
-                        prop["has_more"] = json!(more);
-                    }
-                }
-            }
-        }
-        obj
+        render_page_object(page.object.value(), only)
     }
 
     /// Block objects with their `children` filled, recursively.
@@ -348,13 +376,42 @@ impl Workspace {
 
     /// Page ids of a data source's rows the integration sees in a query
     /// (shared, not trashed).
-    pub(crate) fn query_rows(&self, ds: &DataSourceRec) -> Vec<&PageRec> {
+    pub(crate) fn query_rows(&self, ds: &DataSourceRec) -> Vec<(&str, &PageRec)> {
         ds.rows
             .iter()
-            .filter_map(|id| self.pages.get(id))
-            .filter(|p| p.shared && !is_trashed(&p.object))
+            .filter_map(|id| self.pages.get_key_value(id))
+            .filter(|(_, p)| p.shared && !p.object.trashed)
+            .map(|(id, p)| (id.as_str(), p))
             .collect()
     }
+}
+
+/// A page object as Notion answers it: relation and people properties cut to
+/// 25 references with `has_more`, optionally only some properties
+/// (`filter_properties`, by id or name).
+pub(crate) fn render_page_object(mut obj: Value, only: Option<&[String]>) -> Value {
+    if let Some(props) = obj.get_mut("properties").and_then(Value::as_object_mut) {
+        if let Some(only) = only {
+            props.retain(|name, v| {
+                let id = crate::ids::percent_decode(v["id"].as_str().unwrap_or_default());
+                only.iter().any(|w| *w == id || w == name)
+            });
+        }
+        for prop in props.values_mut() {
+            let kind = prop["type"].as_str().unwrap_or_default().to_string();
+            if kind != "relation" && kind != "people" {
+                continue;
+            }
+            if let Some(list) = prop.get_mut(&kind).and_then(Value::as_array_mut) {
+                let more = list.len() > PROPERTY_REFERENCE_LIMIT;
+                list.truncate(PROPERTY_REFERENCE_LIMIT);
+                if kind == "relation" || more {
+                    prop["has_more"] = json!(more);
+                }
+            }
+        }
+    }
+    obj
 }
 
 /// The original's id when a block object is a synced-block copy.
@@ -367,11 +424,6 @@ pub(crate) fn synced_from(block: &Value) -> Option<String> {
 /// Whether a page object is trashed (query results leave those out).
 pub(crate) fn is_trashed(page: &Value) -> bool {
     page["in_trash"].as_bool() == Some(true) || page["archived"].as_bool() == Some(true)
-}
-
-/// Whether a page object is trashed or archived (a crawl skips those).
-pub(crate) fn is_removed(page: &Value) -> bool {
-    is_trashed(page) || page["is_archived"].as_bool() == Some(true)
 }
 
 /// The runs of a page object's title property.

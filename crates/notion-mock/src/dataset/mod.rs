@@ -251,7 +251,11 @@ impl Loader {
         let titles = self.titles();
         let ws = &mut self.ws;
         for page in ws.pages.values_mut() {
-            fill_mention_titles(&mut page.object, &titles);
+            if page.object.contains("\"mention\"") {
+                let mut object = page.object.value();
+                fill_mention_titles(&mut object, &titles);
+                page.object = crate::workspace::StoredObject::new(&object);
+            }
         }
         for block in ws.blocks.values_mut() {
             fill_mention_titles(std::sync::Arc::make_mut(&mut block.object), &titles);
@@ -285,10 +289,7 @@ impl Loader {
     fn titles(&self) -> HashMap<String, String> {
         let mut titles = HashMap::new();
         for (id, p) in &self.ws.pages {
-            titles.insert(
-                id.clone(),
-                rich_text::plain_text(&crate::workspace::title_runs(&p.object)),
-            );
+            titles.insert(id.clone(), p.object.title.clone());
         }
         for (id, d) in &self.ws.databases {
             titles.insert(

@@ -67,7 +67,7 @@ impl Loader {
         });
         let in_search = spec["in_search"].as_bool().unwrap_or(true);
         let rec = PageRec {
-            object,
+            object: crate::workspace::StoredObject::new(&object),
             shared,
             in_search,
             content: Content::Blocks(Vec::new()),

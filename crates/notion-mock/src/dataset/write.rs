@@ -11,7 +11,7 @@ pub(crate) fn write(ws: &Workspace) -> Value {
     let pages: Vec<Value> = ws
         .pages
         .values()
-        .filter(|p| p.object["parent"]["type"] == "workspace")
+        .filter(|p| p.object.parent_type == "workspace")
         .map(|p| page_spec(ws, p))
         .collect();
     json!({"name": ws.name, "users": ws.users, "pages": pages})
@@ -22,7 +22,7 @@ fn user_id(v: &Value) -> Value {
 }
 
 fn page_spec(ws: &Workspace, page: &PageRec) -> Value {
-    let o = &page.object;
+    let o = &page.object.value();
     let mut spec = Map::new();
     spec.insert("id".into(), o["id"].clone());
     let is_row = o["parent"]["type"] == "data_source_id";

@@ -270,59 +270,49 @@ fn search(ws: &Workspace, req: &ApiRequest<'_>) -> Result<Value, ApiError> {
         }
     };
     let needle = body["query"].as_str().unwrap_or("").to_lowercase();
-    let mut hits: Vec<(&str, &Value, bool)> = crate::crawl::search_results(ws)
+    // (id, minute of last edit, is a page), for the hits whose title matches.
+    let mut hits: Vec<(String, String, bool)> = crate::crawl::search_results(ws)
         .into_iter()
         .filter(|(_, is_page)| want.is_none_or(|w| w == *is_page))
         .filter_map(|(id, is_page)| {
-            let (key, obj) = if is_page {
-                ws.pages
-                    .get_key_value(&id)
-                    .map(|(k, p)| (k.as_str(), &p.object))?
+            let (edited, title) = if is_page {
+                let p = &ws.pages.get(&id)?.object;
+                (p.last_edited_time.clone(), p.title.clone())
             } else {
-                ws.data_sources
-                    .get_key_value(&id)
-                    .map(|(k, d)| (k.as_str(), &d.object))?
+                let d = &ws.data_sources.get(&id)?.object;
+                let title = crate::dataset::rich_text::plain_text(
+                    d["title"].as_array().map_or(&[][..], Vec::as_slice),
+                );
+                (
+                    d["last_edited_time"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_string(),
+                    title,
+                )
             };
-            Some((key, obj, is_page))
-        })
-        .filter(|(_, obj, is_page)| {
-            needle.is_empty() || title_of(obj, *is_page).to_lowercase().contains(&needle)
+            let matches = needle.is_empty() || title.to_lowercase().contains(&needle);
+            let minute = edited.get(..16).unwrap_or_default().to_string();
+            matches.then_some((id, minute, is_page))
         })
         .collect();
-    let edited = |o: &Value| {
-        o["last_edited_time"]
-            .as_str()
-            .unwrap_or_default()
-            .get(..16)
-            .unwrap_or_default()
-            .to_string()
-    };
     if ascending {
-        hits.sort_by_cached_key(|(id, o, _)| (edited(o), id.to_string()));
+        hits.sort_by(|a, b| (&a.1, &a.0).cmp(&(&b.1, &b.0)));
     } else {
-        hits.sort_by_cached_key(|(id, o, _)| (Reverse(edited(o)), id.to_string()));
+        hits.sort_by(|a, b| (Reverse(&a.1), &a.0).cmp(&(Reverse(&b.1), &b.0)));
     }
-    let (page, next) = paginate(hits, |(id, _, _)| id.to_string(), cursor.as_deref(), size)?;
+    let (page, next) = paginate(hits, |(id, _, _)| id.clone(), cursor.as_deref(), size)?;
     let results = page
         .into_iter()
-        .map(|(id, obj, is_page)| {
+        .filter_map(|(id, _, is_page)| {
             if is_page {
-                ws.render_page(&ws.pages[id], None)
+                ws.pages.get(&id).map(|p| ws.render_page(p, None))
             } else {
-                obj.clone()
+                ws.data_sources.get(&id).map(|d| d.object.clone())
             }
         })
         .collect();
     Ok(list(results, next, "page_or_data_source"))
-}
-
-fn title_of(obj: &Value, is_page: bool) -> String {
-    let runs = if is_page {
-        crate::workspace::title_runs(obj)
-    } else {
-        obj["title"].as_array().cloned().unwrap_or_default()
-    };
-    crate::dataset::rich_text::plain_text(&runs)
 }
 
 fn retrieve_page(ws: &Workspace, req: &ApiRequest<'_>, raw: &str) -> Result<Value, ApiError> {
@@ -348,7 +338,8 @@ fn property_item(
         .shared_page(&id)
         .ok_or_else(|| ApiError::not_found("page", &id))?;
     let wanted = percent_decode(prop);
-    let value = page.object["properties"]
+    let object = page.object.value();
+    let value = object["properties"]
         .as_object()
         .and_then(|props| {
             props
@@ -479,12 +470,13 @@ fn run_query(
         f => Some(query::compile(f, &schema)?),
     };
     let sorts = query::compile_sorts(&body["sorts"], &schema)?;
-    let mut rows: Vec<&Value> = ws
+    let objects: Vec<Value> = ws
         .query_rows(ds)
         .into_iter()
-        .map(|p| &p.object)
+        .map(|(_, p)| p.object.value())
         .filter(|p| filter.as_ref().is_none_or(|f| f.matches(p)))
         .collect();
+    let mut rows: Vec<&Value> = objects.iter().collect();
     query::sort_pages(&mut rows, &sorts);
     let limit = state.cfg.query_result_limit;
     let capped = rows.len() > limit;
@@ -498,8 +490,7 @@ fn run_query(
     let only = req.filter_properties();
     let results = page
         .into_iter()
-        .filter_map(|p| ws.pages.get(p["id"].as_str().unwrap_or_default()))
-        .map(|p| ws.render_page(p, only.as_deref()))
+        .map(|p| crate::workspace::render_page_object(p.clone(), only.as_deref()))
         .collect();
     let finished = next.is_none();
     let mut out = list(results, next, "page_or_data_source");
