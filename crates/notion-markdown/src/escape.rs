@@ -46,6 +46,10 @@ impl TextEscaper {
     /// Leading spaces and tabs of a line are dropped (Markdown would read
     /// them as indentation); line breaks are written as the context wants.
     pub(crate) fn push(&mut self, out: &mut String, text: &str) {
+        if !self.line_start && !text.bytes().any(|b| self.may_need_escape(b)) {
+            out.push_str(text);
+            return;
+        }
         let mut chars = text.char_indices().peekable();
         let mut prev: Option<char> = None;
         // Byte index of a `.` or `)` that would make a line read as an ordered list item.
@@ -92,6 +96,27 @@ impl TextEscaper {
             InlineContext::Heading => out.push(' '),
             InlineContext::TableCell => out.push_str("<br>"),
         }
+    }
+
+    /// Whether `byte` could need an escape or a rewrite anywhere but at line start.
+    fn may_need_escape(&self, byte: u8) -> bool {
+        matches!(
+            byte,
+            b'\\'
+                | b'`'
+                | b'*'
+                | b'['
+                | b']'
+                | b'<'
+                | b'|'
+                | b'~'
+                | b'$'
+                | b'_'
+                | b'&'
+                | b'#'
+                | b'\r'
+                | b'\n'
+        ) || (self.escape_braces && matches!(byte, b'{' | b'}'))
     }
 
     fn needs_escape(&self, c: char, prev: Option<char>, next: Option<char>) -> bool {
