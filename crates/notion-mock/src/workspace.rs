@@ -267,6 +267,15 @@ impl Workspace {
         self.data_sources.get(id).filter(|d| d.shared)
     }
 
+    /// Whether a page has any top-level block (without generating them).
+    pub(crate) fn has_blocks(&self, page: &PageRec) -> bool {
+        match (&page.content, &self.generator) {
+            (Content::Blocks(ids), _) => !ids.is_empty(),
+            (Content::Generated(n), Some(generator)) => generator.child_counts(*n).0 > 0,
+            (Content::Generated(_), None) => false,
+        }
+    }
+
     /// Looks up anything with a block form by (normalized) id.
     pub(crate) fn node(&self, id: &str) -> Option<Node<'_>> {
         if let Some(b) = self.blocks.get(id) {
@@ -330,7 +339,7 @@ impl Workspace {
                     "object": "block", "id": o["id"], "parent": o["parent"],
                     "created_time": o["created_time"], "last_edited_time": o["last_edited_time"],
                     "created_by": o["created_by"], "last_edited_by": o["last_edited_by"],
-                    "has_children": !self.top_level_ids(p).is_empty(),
+                    "has_children": self.has_blocks(p),
                     "archived": o["archived"], "in_trash": o["in_trash"],
                     "type": "child_page", "child_page": {"title": title},
                 })
