@@ -1,0 +1,44 @@
+//! Exit codes: what a scheduler (cron, Airflow, Kubernetes) can act on.
+
+use std::process::ExitCode;
+
+/// How a command ended, as a process exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Everything found was written.
+    Success,
+    /// An unexpected error (I/O, a bug); the message says what.
+    Error,
+    /// Bad flags or configuration (also clap's own code for bad flags).
+    Usage,
+    /// Notion refused the token (401).
+    Unauthorized,
+    /// The token works but nothing is shared with the integration.
+    NothingShared,
+    /// Some pages failed; everything else was written.
+    PartialFailure,
+    /// Stopped by Ctrl-C or SIGTERM; pages already read were written.
+    Interrupted,
+}
+
+impl Outcome {
+    /// The numeric exit code.
+    pub fn code(self) -> u8 {
+        match self {
+            Outcome::Success => 0,
+            Outcome::Error => 1,
+            Outcome::Usage => 2,
+            Outcome::Unauthorized => 3,
+            Outcome::NothingShared => 4,
+            Outcome::PartialFailure => 5,
+            Outcome::Interrupted => 130,
+        }
+    }
+}
+
+impl From<Outcome> for ExitCode {
+    fn from(outcome: Outcome) -> ExitCode {
+        ExitCode::from(outcome.code())
+    }
+}

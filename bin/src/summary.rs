@@ -1,0 +1,298 @@
+//! The end of a run, said plainly: what was found, read, written and
+//! failed, against what it cost in requests; and `inspect`, which says the
+//! same of an output directory after the fact.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use serde::Serialize;
+
+use crate::exit::Outcome;
+use crate::pipeline::PipelineReport;
+
+/// The final summary of a run (printed, or as JSON with `--json`).
+#[derive(Debug, Serialize)]
+pub struct Summary {
+    /// How the run ended, and its exit code.
+    pub outcome: Outcome,
+    /// Exit code.
+    pub exit_code: u8,
+    /// Run id.
+    pub run_id: String,
+    /// Whether the run continued an unfinished one.
+    pub resumed: bool,
+    /// Output directory.
+    pub out_dir: PathBuf,
+    /// Page counts.
+    pub pages: PageCounts,
+    /// Blocks read.
+    pub blocks: u64,
+    /// Chunks written by this run.
+    pub chunks_written: u64,
+    /// Tokens in the chunks written by this run.
+    pub tokens_written: u64,
+    /// Chunks in the published snapshot.
+    pub snapshot_chunks: u64,
+    /// Requests sent, retries included.
+    pub requests: u64,
+    /// The fewest requests the content needed, when known (the demo's mock computes it).
+    pub minimum_requests: Option<u64>,
+    /// Requests per endpoint.
+    pub requests_per_endpoint: BTreeMap<String, u64>,
+    /// 429/529 answers.
+    pub rate_limited: u64,
+    /// Requests sent again.
+    pub retries: u64,
+    /// Pages that failed, with Notion's code and request id.
+    pub failures: Vec<Failure>,
+    /// Blocks shown only as a marker, by type.
+    pub unsupported_blocks: BTreeMap<String, u64>,
+    /// Wall time in seconds.
+    pub seconds: f64,
+}
+
+/// Page counts of a run.
+#[derive(Debug, Serialize)]
+pub struct PageCounts {
+    /// Found by listing or walk.
+    pub discovered: u64,
+    /// Written (new or changed).
+    pub written: u64,
+    /// Read again but unchanged.
+    pub unchanged: u64,
+    /// Failed for good.
+    pub failed: u64,
+    /// Skipped (archived, trashed).
+    pub skipped: u64,
+    /// Found deleted, trashed or unshared since the last run.
+    pub deleted: u64,
+}
+
+/// One failed page.
+#[derive(Debug, Serialize)]
+pub struct Failure {
+    /// Page id.
+    pub page_id: String,
+    /// Notion's error code.
+    pub code: String,
+    /// HTTP status.
+    pub status: Option<u16>,
+    /// Notion's request id.
+    pub request_id: Option<String>,
+    /// The message.
+    pub message: String,
+}
+
+impl Summary {
+    /// The summary of a pipeline run.
+    pub fn new(report: &PipelineReport, out_dir: &Path, minimum: Option<u64>) -> Summary {
+        let crawl = &report.crawl;
+        let failures: Vec<Failure> = crawl
+            .failures
+            .iter()
+            .map(|(page_id, e)| Failure {
+                page_id: page_id.clone(),
+                code: e.code.clone(),
+                status: e.status,
+                request_id: e.request_id.clone(),
+                message: e.message.clone(),
+            })
+            .collect();
+        let nothing = crawl.progress.discovered == 0 && crawl.progress.data_sources == 0;
+        let outcome = if crawl.cancelled {
+            Outcome::Interrupted
+        } else if nothing {
+            Outcome::NothingShared
+        } else if !failures.is_empty() || !crawl.listing_errors.is_empty() {
+            Outcome::PartialFailure
+        } else {
+            Outcome::Success
+        };
+        let export = report.export.clone().unwrap_or_default();
+        Summary {
+            outcome,
+            exit_code: outcome.code(),
+            run_id: report.run_id.clone(),
+            resumed: report.resumed,
+            out_dir: out_dir.to_path_buf(),
+            pages: PageCounts {
+                discovered: crawl.progress.discovered,
+                written: report.store.pages_written,
+                unchanged: report.store.pages_unchanged,
+                failed: report.store.pages_failed,
+                skipped: report.store.pages_skipped,
+                deleted: export.deleted_pages,
+            },
+            blocks: crawl.progress.blocks,
+            chunks_written: report.store.chunks,
+            tokens_written: report.store.tokens,
+            snapshot_chunks: export.snapshot_chunks,
+            requests: crawl.client.total.requests,
+            minimum_requests: minimum,
+            requests_per_endpoint: crawl
+                .client
+                .per_endpoint
+                .iter()
+                .map(|(e, s)| (e.to_string(), s.requests))
+                .collect(),
+            rate_limited: crawl.client.total.rate_limited,
+            retries: crawl.client.total.retries,
+            failures,
+            unsupported_blocks: report
+                .store
+                .unsupported_blocks
+                .iter()
+                .map(|(k, v)| (k.clone(), *v))
+                .collect(),
+            seconds: report.seconds,
+        }
+    }
+
+    /// Prints the summary for a person (stderr).
+    pub fn print(&self) {
+        let p = &self.pages;
+        eprintln!();
+        eprintln!(
+            "notion-ingest run {} {}",
+            self.run_id,
+            if self.resumed { "(resumed)" } else { "" }
+        );
+        eprintln!(
+            "  pages     {} found: {} written, {} unchanged, {} failed, {} skipped, {} deleted",
+            p.discovered, p.written, p.unchanged, p.failed, p.skipped, p.deleted
+        );
+        eprintln!(
+            "  content   {} blocks -> {} chunks, {} tokens written; snapshot holds {} chunks",
+            self.blocks, self.chunks_written, self.tokens_written, self.snapshot_chunks
+        );
+        let minimum = self
+            .minimum_requests
+            .map(|m| format!(" (minimum for this content: {m})"))
+            .unwrap_or_default();
+        eprintln!(
+            "  requests  {}{minimum}, {} rate-limited (429), {} retries",
+            self.requests, self.rate_limited, self.retries
+        );
+        if !self.unsupported_blocks.is_empty() {
+            eprintln!(
+                "  marked    {:?} (blocks shown as a marker)",
+                self.unsupported_blocks
+            );
+        }
+        for f in self.failures.iter().take(20) {
+            eprintln!(
+                "  FAILED    page {}: {} (request id {})",
+                f.page_id,
+                f.code,
+                f.request_id.as_deref().unwrap_or("-")
+            );
+        }
+        if self.failures.len() > 20 {
+            eprintln!(
+                "  ... and {} more failures (see --json or the pages table)",
+                self.failures.len() - 20
+            );
+        }
+        eprintln!("  time      {:.1}s", self.seconds);
+        let what = match self.outcome {
+            Outcome::Success => format!("done: {}", self.out_dir.display()),
+            Outcome::PartialFailure => format!("done with failures: {} (everything else written)", self.out_dir.display()),
+            Outcome::Interrupted => "interrupted: pages already read are stored; run again to continue (nothing new was published)".into(),
+            Outcome::NothingShared => {
+                "nothing is shared with this integration: open a page in Notion, ... menu > Connections, and add the integration".into()
+            }
+            _ => String::new(),
+        };
+        eprintln!("  {what}");
+    }
+}
+
+/// `inspect OUT`: pages, chunks, tokens (a histogram), failures, schema.
+pub fn inspect(out: &Path, json: bool) -> Result<()> {
+    let snapshot = sink::Snapshot::open_published(out)
+        .with_context(|| format!("cannot read {}", out.display()))?
+        .with_context(|| format!("no published snapshot in {}", out.display()))?;
+    let manifest = snapshot.manifest().clone();
+    let mut tokens: Vec<u32> = Vec::new();
+    for batch in sink::read_records::<sink::ChunkRecord>(snapshot.chunk_files(), 4096) {
+        tokens.extend(batch?.into_iter().map(|c| c.token_count));
+    }
+    let mut statuses: BTreeMap<String, u64> = BTreeMap::new();
+    let mut failures = Vec::new();
+    for batch in sink::read_records::<sink::PageRecord>(snapshot.page_files(), 4096) {
+        for page in batch? {
+            *statuses
+                .entry(page.status.as_str().to_string())
+                .or_default() += 1;
+            if let sink::PageStatus::Failed {
+                code, request_id, ..
+            } = &page.status
+            {
+                failures.push((page.page_id.clone(), code.clone(), request_id.clone()));
+            }
+        }
+    }
+    let histogram = histogram(&tokens);
+    if json {
+        let value = serde_json::json!({
+            "manifest": manifest,
+            "pages_by_status": statuses,
+            "chunks": tokens.len(),
+            "tokens": tokens.iter().map(|t| u64::from(*t)).sum::<u64>(),
+            "token_histogram": histogram,
+            "failures": failures,
+        });
+        println!("{}", serde_json::to_string_pretty(&value)?);
+        return Ok(());
+    }
+    println!(
+        "{} (run {}, schema version {})",
+        out.display(),
+        manifest.run_id,
+        manifest.schema_version
+    );
+    println!("pages:  {statuses:?}");
+    println!(
+        "chunks: {}, tokens: {}",
+        tokens.len(),
+        tokens.iter().map(|t| u64::from(*t)).sum::<u64>()
+    );
+    let widest = histogram.iter().map(|(_, n)| *n).max().unwrap_or(1).max(1);
+    for (label, n) in &histogram {
+        println!(
+            "  {label:>9} tokens {:>7} {}",
+            n,
+            "#".repeat((n * 40).div_ceil(widest) as usize)
+        );
+    }
+    for (page_id, code, request_id) in &failures {
+        println!(
+            "failed: {page_id} {code} (request id {})",
+            request_id.as_deref().unwrap_or("-")
+        );
+    }
+    Ok(())
+}
+
+/// Chunk counts by token-count bucket.
+fn histogram(tokens: &[u32]) -> Vec<(String, u64)> {
+    let edges = [0u32, 64, 128, 256, 384, 512, 768, 1024, 2048, 8192];
+    let mut counts = vec![0u64; edges.len()];
+    for t in tokens {
+        let i = edges.iter().rposition(|e| t >= e).unwrap_or(0);
+        counts[i] += 1;
+    }
+    edges
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| counts[*i] > 0)
+        .map(|(i, e)| {
+            let label = match edges.get(i + 1) {
+                Some(next) => format!("{e}-{}", next - 1),
+                None => format!("{e}+"),
+            };
+            (label, counts[i])
+        })
+        .collect()
+}

@@ -1,0 +1,7 @@
+//! End to end: the `notion-ingest` pipeline and binary against the mock
+//! Notion server over real HTTP, with the Parquet output read back.
+
+mod support;
+
+mod cli;
+mod pipeline;
