@@ -56,9 +56,16 @@ fn context(pages: &[(String, PageTree)]) -> RenderContext {
     ctx
 }
 
+/// One kitchen-sink page and its rendering.
+struct Rendered {
+    id: String,
+    tree: PageTree,
+    page: RenderedPage,
+}
+
 /// The kitchen sink, rendered once for all tests.
-fn render_all() -> &'static (Workspace, Vec<(String, PageTree, RenderedPage)>) {
-    static RENDERED: OnceLock<(Workspace, Vec<(String, PageTree, RenderedPage)>)> = OnceLock::new();
+fn render_all() -> &'static (Workspace, Vec<Rendered>) {
+    static RENDERED: OnceLock<(Workspace, Vec<Rendered>)> = OnceLock::new();
     RENDERED.get_or_init(|| {
         let (workspace, pages) = kitchen_sink();
         let ctx = context(&pages);
@@ -66,7 +73,7 @@ fn render_all() -> &'static (Workspace, Vec<(String, PageTree, RenderedPage)>) {
             .into_iter()
             .map(|(id, tree)| {
                 let page = render_page(&tree, &ctx);
-                (id, tree, page)
+                Rendered { id, tree, page }
             })
             .collect();
         (workspace, rendered)
@@ -93,7 +100,7 @@ fn snapshot_name(index: usize, title: &str) -> String {
 fn every_page_matches_its_golden_markdown() {
     let (_, rendered) = render_all();
     assert!(rendered.len() > 5, "the kitchen sink has pages");
-    for (index, (_, _, page)) in rendered.iter().enumerate() {
+    for (index, Rendered { page, .. }) in rendered.iter().enumerate() {
         insta::assert_snapshot!(snapshot_name(index, &page.title), page.markdown);
     }
 }
@@ -101,7 +108,7 @@ fn every_page_matches_its_golden_markdown() {
 #[test]
 fn every_plain_text_of_the_dataset_is_read_back() {
     let (workspace, rendered) = render_all();
-    for (id, _, page) in rendered {
+    for Rendered { id, page, .. } in rendered {
         let texts = workspace.plain_texts(id);
         assert!(!texts.is_empty(), "page {id} has text");
         let content = squash(&text_content(&page.markdown));
@@ -119,7 +126,7 @@ fn every_plain_text_of_the_dataset_is_read_back() {
 fn no_signed_file_url_is_written() {
     let (_, rendered) = render_all();
     let mut hosted = 0;
-    for (_, tree, page) in rendered {
+    for Rendered { tree, page, .. } in rendered {
         let mut signed = Vec::new();
         for block in &tree.blocks {
             block.walk(&mut |b: &Block| {
@@ -158,7 +165,7 @@ fn no_signed_file_url_is_written() {
 #[test]
 fn spans_and_headings_hold_on_every_page() {
     let (_, rendered) = render_all();
-    for (_, tree, page) in rendered {
+    for Rendered { tree, page, .. } in rendered {
         let md = &page.markdown;
         for span in &page.blocks {
             assert!(span.range.start < span.range.end && span.range.end <= md.len());
