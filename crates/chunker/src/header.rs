@@ -1,5 +1,6 @@
 //! The contextual header placed before a chunk's text in `embed_text`:
-//! `Title > Section > Subsection\n\n`, kept within half the token budget.
+//! `Title > Section > Subsection\n\n`, kept within half the token budget. A
+//! first heading equal to the title (as renderers write it) is not repeated.
 
 use std::collections::HashMap;
 
@@ -52,7 +53,11 @@ impl<'d> Headers<'d> {
             if let Some(title) = title {
                 parts.push(title.split_whitespace().collect::<Vec<_>>().join(" "));
             }
-            parts.extend(outline.heading_path(heading).into_iter().map(str::to_owned));
+            let path = outline.heading_path(heading);
+            // Renderers often repeat the title as the first heading: say it once.
+            let repeats_title = path.first().zip(parts.first()).is_some_and(|(h, t)| h == t);
+            let path = if repeats_title { &path[1..] } else { &path[..] };
+            parts.extend(path.iter().map(|h| (*h).to_owned()));
             parts.retain(|p| !p.is_empty());
             if parts.is_empty() {
                 return String::new();
@@ -108,5 +113,7 @@ mod tests {
             "Page > Section\n\n"
         );
         assert_eq!(short.get(&outline, None), "Page\n\n");
+        let mut same = Headers::new(Some("Section"), true, 64, encoding);
+        assert_eq!(same.get(&outline, outline.heading_at(12)), "Section\n\n");
     }
 }

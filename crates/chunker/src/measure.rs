@@ -98,6 +98,13 @@ impl<'t> Measure<'t> {
         self.starts[..token_count].partition_point(|&s| s < pos)
     }
 
+    /// Document tokens starting in `start..end`: close to the count of that
+    /// span (a guess, not a measure).
+    pub(crate) fn tokens_between(&self, start: usize, end: usize) -> usize {
+        self.tokens_before(end)
+            .saturating_sub(self.tokens_before(start))
+    }
+
     /// The byte offset `tokens` document tokens after `pos` (a window limit).
     pub(crate) fn pos_after(&self, pos: usize, tokens: usize) -> usize {
         let token_count = self.starts.len() - 1;

@@ -61,6 +61,9 @@ pub(crate) struct Outline {
     wrappers: Vec<Wrapper>,
     /// Code whose leading indentation is content (not trimmed off a chunk).
     verbatim: Vec<Range<usize>>,
+    /// Inline links, images, code and math, kept whole by sentence and word
+    /// splits (outermost only, in order).
+    atoms: Vec<Range<usize>>,
 }
 
 impl Outline {
@@ -72,6 +75,7 @@ impl Outline {
             headings: Vec::new(),
             wrappers: Vec::new(),
             verbatim: Vec::new(),
+            atoms: Vec::new(),
             heading_stack: Vec::new(),
         };
         builder.walk();
@@ -128,6 +132,13 @@ impl Outline {
         }
     }
 
+    /// Whether `pos` lies strictly inside an inline link, image, code span
+    /// or formula.
+    pub(crate) fn inside_atom(&self, pos: usize) -> bool {
+        let index = self.atoms.partition_point(|r| r.end <= pos);
+        self.atoms.get(index).is_some_and(|r| r.start < pos)
+    }
+
     /// Whether `pos` lies in code whose indentation must be kept.
     pub(crate) fn in_verbatim(&self, pos: usize) -> bool {
         let index = self.verbatim.partition_point(|r| r.end <= pos);
@@ -141,6 +152,7 @@ struct Builder<'t> {
     headings: Vec<Heading>,
     wrappers: Vec<Wrapper>,
     verbatim: Vec<Range<usize>>,
+    atoms: Vec<Range<usize>>,
     /// Open headings as (level, index), for parents.
     heading_stack: Vec<(u8, usize)>,
 }
@@ -183,6 +195,9 @@ impl Builder<'_> {
                         Tag::TableHead | Tag::TableCell => {}
                         tag if is_block(tag) => self.boundary(line, strength::block(depth)),
                         _ => {}
+                    }
+                    if matches!(tag, Tag::Link { .. } | Tag::Image { .. }) {
+                        self.atom(range.clone());
                     }
                     match &tag {
                         Tag::CodeBlock(CodeBlockKind::Fenced(_)) => self.fence(range),
@@ -233,7 +248,13 @@ impl Builder<'_> {
                     }
                     _ => {}
                 },
-                Event::Text(t) | Event::Code(t) | Event::InlineMath(t) | Event::DisplayMath(t) => {
+                Event::Code(t) | Event::InlineMath(t) => {
+                    self.atom(range);
+                    if let Some((_, _, raw)) = &mut heading {
+                        raw.push_str(&t);
+                    }
+                }
+                Event::Text(t) | Event::DisplayMath(t) => {
                     if let Some((_, _, raw)) = &mut heading {
                         raw.push_str(&t);
                     }
@@ -248,6 +269,13 @@ impl Builder<'_> {
                 Event::Rule => self.boundary(line_start(text, range.start), strength::block(depth)),
                 _ => {}
             }
+        }
+    }
+
+    /// An inline span to keep whole, unless inside one already recorded.
+    fn atom(&mut self, range: Range<usize>) {
+        if self.atoms.last().is_none_or(|last| last.end <= range.start) {
+            self.atoms.push(range);
         }
     }
 
@@ -343,6 +371,7 @@ impl Builder<'_> {
             headings: self.headings,
             wrappers: self.wrappers,
             verbatim: self.verbatim,
+            atoms: self.atoms,
         }
     }
 }

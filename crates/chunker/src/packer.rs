@@ -88,6 +88,8 @@ struct Attempt {
     /// No end past this can fit.
     window_end: usize,
     decor: Decor,
+    /// Tokens of the text placed before the chunk (header, wrappers).
+    head_tokens: usize,
     /// Exact counts already measured, by end.
     counts: HashMap<usize, usize>,
 }
@@ -209,6 +211,7 @@ impl<'a, 't> Packer<'a, 't> {
         let window_end = self.text.floor_char_boundary(window);
         let head = self.head(start, decor)?;
         let mut attempt = Attempt {
+            head_tokens: self.measure.count_text(&head),
             anchor: self.measure.anchor(head, start, window_end),
             start,
             after,
@@ -248,12 +251,50 @@ impl<'a, 't> Packer<'a, 't> {
         to > attempt.after && self.trim_end(attempt.content_from, to) > attempt.content_from
     }
 
-    /// The furthest of `ends` (in order) that fits, by binary search.
+    /// The furthest of `ends` (in order) that fits. The document's own
+    /// tokens give a close guess; exact counts gallop from it, then bisect.
     fn furthest_fitting(&mut self, attempt: &mut Attempt, ends: &[usize]) -> Option<usize> {
-        if ends.is_empty() || !self.fits(attempt, ends[0]) {
+        if ends.is_empty() {
             return None;
         }
-        let (mut good, mut bad) = (0, ends.len());
+        let max = self.config.max_tokens;
+        let estimate =
+            |end: usize| attempt.head_tokens + self.measure.tokens_between(attempt.start, end);
+        let guess = ends
+            .partition_point(|&end| estimate(end) <= max)
+            .saturating_sub(1);
+        // Invariant: `good` fits (or is None), `bad` does not (or is the length).
+        let (mut good, mut bad);
+        if self.fits(attempt, ends[guess]) {
+            (good, bad) = (guess, ends.len());
+            let mut step = 1;
+            while good + step < bad {
+                if self.fits(attempt, ends[good + step]) {
+                    good += step;
+                    step *= 2;
+                } else {
+                    bad = good + step;
+                }
+            }
+        } else {
+            bad = guess;
+            let mut step = 1;
+            loop {
+                let Some(probe) = bad.checked_sub(step) else {
+                    if bad == 0 || !self.fits(attempt, ends[0]) {
+                        return None;
+                    }
+                    good = 0;
+                    break;
+                };
+                if self.fits(attempt, ends[probe]) {
+                    good = probe;
+                    break;
+                }
+                bad = probe;
+                step *= 2;
+            }
+        }
         while bad - good > 1 {
             let mid = (good + bad) / 2;
             if self.fits(attempt, ends[mid]) {
@@ -342,6 +383,7 @@ impl<'a, 't> Packer<'a, 't> {
         let ends: Vec<usize> = level
             .boundaries(self.text, unit_start..hi)
             .into_iter()
+            .filter(|&p| !(level.keeps_inline_whole() && self.outline.inside_atom(p)))
             .filter(|&p| self.has_content(attempt, p))
             .collect();
         let best = self.furthest_fitting(attempt, &ends);
@@ -371,30 +413,20 @@ impl<'a, 't> Packer<'a, 't> {
             .pos_before(end, overlap + WINDOW_SLACK)
             .max(start);
         let window = self.text.floor_char_boundary(window);
-        // (position, starts a sentence or a block)
-        let mut candidates: Vec<(usize, bool)> = Vec::new();
+        // (position, rank): 2 starts a block or sentence, 1 a word, 0 a word part.
+        let mut candidates: Vec<(usize, u8)> = Vec::new();
         let bounds = self.outline.boundaries();
         let first = bounds.partition_point(|b| b.pos <= window);
-        candidates.extend(
-            bounds[first..]
-                .iter()
-                .take_while(|b| b.pos < end)
-                .map(|b| (b.pos, true)),
-        );
-        candidates.extend(
-            Level::Sentence
-                .boundaries(self.text, window..end)
-                .into_iter()
-                .map(|p| (p, true)),
-        );
-        candidates.extend(
-            Level::Word
-                .boundaries(self.text, window..end)
-                .into_iter()
-                .map(|p| (p, false)),
-        );
+        let blocks = bounds[first..].iter().take_while(|b| b.pos < end);
+        candidates.extend(blocks.map(|b| (b.pos, 2)));
+        for (level, rank) in [(Level::Sentence, 2), (Level::Word, 1), (Level::WordPart, 0)] {
+            let found = level.boundaries(self.text, window..end).into_iter();
+            let whole =
+                found.filter(|&p| !(level.keeps_inline_whole() && self.outline.inside_atom(p)));
+            candidates.extend(whole.map(|p| (p, rank)));
+        }
         candidates.retain(|&(p, _)| p > start);
-        candidates.sort_unstable_by_key(|&(p, strong)| (p, !strong));
+        candidates.sort_unstable_by_key(|&(p, rank)| (p, u8::MAX - rank));
         candidates.dedup_by_key(|&mut (p, _)| p);
 
         let overlap_tokens = |packer: &mut Self, from: usize| {
@@ -415,13 +447,15 @@ impl<'a, 't> Packer<'a, 't> {
         let Some(&(earliest, _)) = candidates.get(fits) else {
             return previous.to;
         };
-        let strong = candidates[fits..]
-            .iter()
-            .find(|&&(_, strong)| strong)
-            .map(|&(p, _)| p);
-        match strong {
-            Some(p) if overlap_tokens(self, p) * 2 >= overlap => p,
-            _ => earliest,
+        // A cleaner start that still repeats at least half the overlap.
+        for rank in [2, 1] {
+            let better = candidates[fits..].iter().find(|&&(_, r)| r >= rank);
+            if let Some(&(p, _)) = better
+                && overlap_tokens(self, p) * 2 >= overlap
+            {
+                return p;
+            }
         }
+        earliest
     }
 }

@@ -289,9 +289,10 @@ fn cl100k_counts_differ_and_are_respected() {
 
 #[test]
 fn a_one_megabyte_line_is_split_within_the_budget() {
-    let words = "lorem ipsum dolor sit amet consectetur ".repeat(1 << 20 >> 5);
-    let no_space = "ab".repeat(1 << 19);
-    let cjk = "日本語の文章".repeat(1 << 20 >> 4);
+    // 1 MB of words; lines without any space (slower to encode) are 256 KB.
+    let words = "lorem ipsum dolor sit amet consectetur ".repeat((1 << 20) / 39 + 1);
+    let no_space = "ab".repeat(1 << 17);
+    let cjk = "日本語の文章".repeat((1 << 18) / 18);
     for line in [words, no_space, cjk] {
         let markdown = format!("# Title\n\n{line}\n\nAfter.\n");
         let chunker = chunker(512);
@@ -366,5 +367,29 @@ fn chunker_is_shared_across_threads() {
         .collect();
     for handle in handles {
         assert_eq!(handle.join().unwrap(), expected);
+    }
+}
+
+#[test]
+fn a_long_paragraph_splits_between_words_and_keeps_links_whole() {
+    let links = numbered(40, |i| {
+        format!("see [page {i}](https://www.notion.so/{i:032x}) and ")
+    });
+    let markdown = format!("{links}done.\n");
+    let chunker = chunker(48);
+    let chunks = chunk(&chunker, &markdown);
+    assert!(chunks.len() > 3);
+    assert_budget(&chunker, &chunks);
+    for c in &chunks {
+        assert_eq!(
+            c.text.matches('[').count(),
+            c.text.matches(')').count(),
+            "{:?}",
+            c.text
+        );
+        assert_eq!(
+            c.text.matches("](https://").count(),
+            c.text.matches('[').count()
+        );
     }
 }
