@@ -360,9 +360,7 @@ impl Workspace {
         }
     }
 
-    /// A page object as Notion answers it: relation and people properties cut
-    /// to 25 references with `has_more`, optionally only some properties
-    /// (`filter_properties`, by id or name).
+    /// A page object as Notion answers it (see [`render_page_object`]).
     pub(crate) fn render_page(&self, page: &PageRec, only: Option<&[String]>) -> Value {
         render_page_object(page.object.value(), only)
     }

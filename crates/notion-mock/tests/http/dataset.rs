@@ -247,8 +247,16 @@ fn plain_texts_hold_what_a_reader_sees() {
         assert!(all.iter().any(|t| t == needle), "missing {needle:?}");
     }
     // The synced copy shows the original's text; unknown types show nothing.
-    let h = tokio::runtime::Runtime::new().unwrap();
-    let _ = h;
+    let copy = ws
+        .page_ids()
+        .into_iter()
+        .find(|id| ws.plain_texts(id).first().map(String::as_str) == Some("Synced copy"))
+        .expect("the synced copy page");
+    assert!(
+        ws.plain_texts(&copy)
+            .iter()
+            .any(|t| t == "Synced content, written once.")
+    );
     assert!(!all.iter().any(|t| t.contains("no one has heard of")));
 }
 

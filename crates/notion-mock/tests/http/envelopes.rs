@@ -399,3 +399,32 @@ async fn stats_are_served_over_http() {
     assert_eq!(h.server.stats().total, 0);
     h.server.stop().await;
 }
+
+#[tokio::test]
+async fn stop_closes_open_connections_and_frees_the_port() {
+    let h = Harness::kitchen_sink().await;
+    assert_eq!(h.post("/v1/search", json!({})).await.status, 200);
+    let url = h.server.url();
+    let addr = h.server.addr();
+    // The client keeps its connection open; stopping must not wait for it.
+    tokio::time::timeout(std::time::Duration::from_secs(5), h.server.stop())
+        .await
+        .expect("stop returns");
+    assert!(
+        h.http
+            .post(format!("{url}/v1/search"))
+            .send()
+            .await
+            .is_err()
+    );
+    // The address can be bound again with start_on.
+    let again = notion_mock::MockServer::start_on(
+        addr,
+        notion_mock::Workspace::kitchen_sink(),
+        notion_mock::MockConfig::unlimited(),
+    )
+    .await
+    .expect("port reusable");
+    assert_eq!(again.url(), url);
+    again.stop().await;
+}
