@@ -151,6 +151,15 @@ mod schema_doc_tests {
     }
 
     #[test]
+    fn the_readme_carries_this_schema_verbatim() {
+        let readme = include_str!("../../../README.md");
+        assert!(
+            readme.contains(SCHEMA_MD.trim()),
+            "README.md's \"Parquet schema\" section must be crates/sink/SCHEMA.md, unchanged"
+        );
+    }
+
+    #[test]
     fn every_delete_column_is_documented() {
         assert_eq!(
             documented_columns("### Table `deletes` (change sets)"),
