@@ -35,6 +35,7 @@ pub(crate) fn render(tree: &PageTree, ctx: &RenderContext) -> RenderedPage {
         headings: Vec::new(),
         unsupported: Vec::new(),
         scratch: String::new(),
+        depth: 0,
     };
     let title = page.properties.values().find_map(|p| match &p.value {
         PropertyKind::Title(runs) => Some(runs.as_slice()),
@@ -75,7 +76,13 @@ pub(crate) struct Renderer<'a> {
     unsupported: Vec<UnsupportedBlock>,
     /// Reused buffer for inline Markdown.
     pub(crate) scratch: String,
+    /// How many blocks enclose the one being written.
+    depth: usize,
 }
+
+/// Nesting rendered as such; deeper blocks are written as flat paragraphs
+/// (no indentation growing with depth, no recursion without end).
+const MAX_DEPTH: usize = 64;
 
 /// How a container's first child is separated from what the container wrote.
 #[derive(Debug, Clone, Copy)]
@@ -132,6 +139,10 @@ impl Renderer<'_> {
 
     /// Renders sibling blocks in order, numbering lists and keeping list items tight.
     fn children<'b>(&mut self, blocks: impl IntoIterator<Item = &'b Block>, first: FirstChild) {
+        if self.depth >= MAX_DEPTH {
+            self.flattened(blocks);
+            return;
+        }
         let mut first = Some(first);
         let mut previous: Option<(ListKind, u32)> = None;
         for block in blocks.into_iter().filter(|b| !b.is_trashed()) {
@@ -168,13 +179,37 @@ impl Renderer<'_> {
         self.children(blocks, FirstChild::Separated(Separator::Blank));
     }
 
+    /// Blocks nested deeper than [`MAX_DEPTH`]: their text, and their
+    /// descendants', as paragraphs, walked without recursion.
+    fn flattened<'b>(&mut self, blocks: impl IntoIterator<Item = &'b Block>) {
+        let mut pending: Vec<&Block> = blocks.into_iter().collect();
+        pending.reverse();
+        while let Some(block) = pending.pop() {
+            if block.is_trashed() {
+                continue;
+            }
+            let checkpoint = self.checkpoint();
+            let span = self.open_span(block);
+            let start = self.w.begin(Separator::Blank);
+            let text = block.rich_text().unwrap_or_default();
+            if self.write_inline(&inline_runs(text, self.ctx), InlineContext::Block) {
+                self.close_span(span, start);
+            } else {
+                self.rollback(checkpoint);
+            }
+            pending.extend(block.children.iter().rev());
+        }
+    }
+
     /// Renders one block and its children; returns false (and writes nothing)
     /// when the block has nothing to show.
     fn block(&mut self, block: &Block, separator: Separator, number: u32) -> bool {
         let checkpoint = self.checkpoint();
         let span = self.open_span(block);
         let start = self.w.begin(separator);
+        self.depth += 1;
         let content_start = self.block_content(block, start, number);
+        self.depth -= 1;
         if self.w.len() == content_start {
             self.rollback(checkpoint);
             return false;

@@ -84,7 +84,9 @@ pub struct RenderedPage {
     /// Markdown then says `Untitled`).
     pub title: String,
     /// Every rendered block in document order, parents before their
-    /// children; a container's range covers its children's.
+    /// children; a container's range covers its children's. (Blocks nested
+    /// more than 64 levels deep are written as flat paragraphs after their
+    /// ancestor, outside its range.)
     pub blocks: Vec<BlockSpan>,
     /// Every heading in document order, the page title first.
     pub headings: Vec<HeadingSpan>,

@@ -512,3 +512,42 @@ fn trashed_blocks_are_skipped() {
         "kept\n"
     );
 }
+
+#[test]
+fn very_deep_trees_keep_their_text_without_growing_indentation() {
+    use notion_source::model::{Block, BlockKind, RichText, TextBlock};
+    // 2 MiB, a Tokio worker's stack: rendering must not recurse once per level without end.
+    let rendered = std::thread::Builder::new()
+        .stack_size(2 << 20)
+        .spawn(|| {
+            let text = |t: &str| TextBlock {
+                rich_text: vec![RichText::plain(t)],
+                color: None,
+            };
+            let mut block = Block::new("leaf", BlockKind::Paragraph(text("the leaf")));
+            for level in 0..3000 {
+                let mut parent = Block::new(
+                    format!("b{level}"),
+                    BlockKind::BulletedListItem(text("level")),
+                );
+                parent.children = vec![block];
+                block = parent;
+            }
+            let mut tree = page("Deep", Vec::new());
+            tree.blocks = vec![block];
+            let page = render(&tree);
+            // Drop the tree here, level by level, so the test's own drop does not recurse.
+            let mut next = tree.blocks.pop();
+            while let Some(mut b) = next {
+                next = b.children.pop();
+            }
+            page
+        })
+        .expect("thread starts")
+        .join()
+        .expect("no stack overflow");
+    assert!(rendered.markdown.ends_with("the leaf\n"));
+    assert_eq!(rendered.blocks.len(), 3001);
+    let widest = rendered.markdown.lines().map(str::len).max().unwrap_or(0);
+    assert!(widest < 200, "lines {widest} bytes wide");
+}
