@@ -42,9 +42,20 @@ impl Connection {
 
     /// Sends a GET and returns the status and body length.
     async fn get(&mut self, path: &str) -> Result<(u16, usize)> {
+        Ok(self.send("GET", path, "").await?.0)
+    }
+
+    /// Sends a request; returns the status, body length, and the body.
+    async fn send(
+        &mut self,
+        method: &str,
+        path: &str,
+        body: &str,
+    ) -> Result<((u16, usize), Vec<u8>)> {
         let request = format!(
-            "GET {path} HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer secret_mock_token\r\nNotion-Version: 2025-09-03\r\n\r\n",
-            self.host
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer secret_mock_token\r\nNotion-Version: 2025-09-03\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            self.host,
+            body.len()
         );
         self.stream.get_mut().write_all(request.as_bytes()).await?;
         let mut line = String::new();
@@ -72,7 +83,7 @@ impl Connection {
         };
         let mut body = vec![0; length];
         self.stream.read_exact(&mut body).await?;
-        Ok((status, length))
+        Ok(((status, length), body))
     }
 }
 
@@ -128,6 +139,31 @@ fn report(name: &str, (wall, latencies, bytes): &(Duration, Vec<Duration>, usize
     );
 }
 
+/// Lists every search result, 100 at a time, over one connection.
+async fn list_search(server: &MockServer) -> Result<(usize, usize, Duration)> {
+    let mut conn = Connection::open(server.addr()).await?;
+    let started = Instant::now();
+    let (mut requests, mut listed) = (0, 0);
+    let mut cursor: Option<String> = None;
+    loop {
+        let body = match &cursor {
+            Some(c) => format!(r#"{{"page_size":100,"start_cursor":"{c}"}}"#),
+            None => r#"{"page_size":100}"#.to_string(),
+        };
+        let ((status, _), bytes) = conn.send("POST", "/v1/search", &body).await?;
+        if status != 200 {
+            bail!("search: status {status}");
+        }
+        requests += 1;
+        let answer: serde_json::Value = serde_json::from_slice(&bytes)?;
+        listed += answer["results"].as_array().map_or(0, Vec::len);
+        match answer["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_string()),
+            None => return Ok((requests, listed, started.elapsed())),
+        }
+    }
+}
+
 #[tokio::main]
 async fn main() -> Result<()> {
     let requests: usize = std::env::args()
@@ -152,13 +188,22 @@ async fn main() -> Result<()> {
         let after = rss_mb();
         let t = Instant::now();
         let min = ws.min_requests();
+        let min_took = t.elapsed();
+        let server = MockServer::start(ws.clone(), MockConfig::unlimited()).await?;
+        let (requests, listed, took) = list_search(&server).await?;
+        server.stop().await;
+        println!(
+            "synthetic {pages} pages: search lists {listed} results in {requests} requests, {:.2} s ({:.1} ms per request)",
+            took.as_secs_f64(),
+            took.as_secs_f64() * 1000.0 / requests as f64
+        );
         println!(
             "synthetic {pages} pages: built in {:.2} s, resident +{:.0} MB (process {:.0} MB), min_requests {} in {:.0} ms",
             built.as_secs_f64(),
             after - before,
             after,
             min.total,
-            t.elapsed().as_secs_f64() * 1000.0
+            min_took.as_secs_f64() * 1000.0
         );
     }
 

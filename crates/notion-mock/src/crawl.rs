@@ -87,9 +87,9 @@ pub(crate) fn plan(ws: &Workspace) -> CrawlPlan {
     min.search = pages_of(found.len()).max(1);
     for (id, is_page) in found {
         if is_page {
-            queue.push_back(id);
+            queue.push_back(id.to_string());
         } else {
-            sources.push_back(id);
+            sources.push_back(id.to_string());
         }
     }
 
@@ -166,18 +166,11 @@ pub(crate) fn plan(ws: &Workspace) -> CrawlPlan {
 
 /// What search returns: `(id, is a page)` for every shared page and data
 /// source not marked absent from search, in workspace order.
-pub(crate) fn search_results(ws: &Workspace) -> Vec<(String, bool)> {
-    let pages = ws
-        .pages
+pub(crate) fn search_results(ws: &Workspace) -> Vec<(&str, bool)> {
+    ws.search_index()
         .iter()
-        .filter(|(_, p)| p.shared && p.in_search)
-        .map(|(id, _)| (id.clone(), true));
-    let sources = ws
-        .data_sources
-        .iter()
-        .filter(|(_, d)| d.shared && d.in_search)
-        .map(|(id, _)| (id.clone(), false));
-    pages.chain(sources).collect()
+        .map(|e| (e.id.as_str(), e.is_page))
+        .collect()
 }
 
 #[derive(Default)]

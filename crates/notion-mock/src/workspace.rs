@@ -11,7 +11,7 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use indexmap::IndexMap;
 use serde_json::{Value, json};
@@ -40,6 +40,21 @@ pub struct Workspace {
     pub(crate) blocks: HashMap<String, BlockRec>,
     /// Content generator of a synthetic workspace.
     pub(crate) generator: Option<Arc<Generator>>,
+    /// What search can return, sorted; built on first use (an edit must reset it).
+    pub(crate) search_index: OnceLock<Vec<SearchEntry>>,
+}
+
+/// One page or data source search can return.
+#[derive(Debug, Clone)]
+pub(crate) struct SearchEntry {
+    /// Its id.
+    pub id: String,
+    /// `last_edited_time` to the minute (`2026-03-02T16:45`).
+    pub minute: String,
+    /// A page (else a data source).
+    pub is_page: bool,
+    /// The title in lower case, for `query` matching.
+    pub title_lower: String,
 }
 
 /// A page: its full object (properties untruncated) and what the integration sees.
@@ -250,6 +265,44 @@ impl Workspace {
                 .map(|g| g.page_content(self, *n).top.clone())
                 .unwrap_or_default(),
         }
+    }
+
+    /// Every shared page and data source not marked absent from search, in
+    /// ascending order of last edit (to the minute), then id.
+    pub(crate) fn search_index(&self) -> &[SearchEntry] {
+        self.search_index.get_or_init(|| {
+            let pages = self
+                .pages
+                .iter()
+                .filter(|(_, p)| p.shared && p.in_search)
+                .map(|(id, p)| (id, &p.object.last_edited_time, p.object.title.clone(), true));
+            let sources = self
+                .data_sources
+                .iter()
+                .filter(|(_, d)| d.shared && d.in_search)
+                .map(|(id, d)| {
+                    let runs = d.object["title"].as_array().map_or(&[][..], Vec::as_slice);
+                    let title = crate::dataset::rich_text::plain_text(runs);
+                    (
+                        id,
+                        d.object["last_edited_time"].as_str().unwrap_or_default(),
+                        title,
+                        false,
+                    )
+                });
+            let mut entries: Vec<SearchEntry> = pages
+                .map(|(id, edited, title, is_page)| (id, edited.as_str(), title, is_page))
+                .chain(sources)
+                .map(|(id, edited, title, is_page)| SearchEntry {
+                    id: id.clone(),
+                    minute: edited.get(..16).unwrap_or_default().to_string(),
+                    is_page,
+                    title_lower: title.to_lowercase(),
+                })
+                .collect();
+            entries.sort_by(|a, b| (&a.minute, &a.id).cmp(&(&b.minute, &b.id)));
+            entries
+        })
     }
 
     /// A page the integration may see.

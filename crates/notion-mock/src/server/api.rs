@@ -1,8 +1,6 @@
 //! Notion's read endpoints: routing, request checks (token, version, ids,
 //! page sizes, cursors) and the answers, built from the workspace.
 
-use std::cmp::Reverse;
-
 use axum::body::Body;
 use hyper::header::{CONTENT_TYPE, HeaderValue};
 use hyper::{Request, Response, StatusCode};
@@ -211,9 +209,9 @@ fn list(results: Vec<Value>, next_cursor: Option<String>, kind: &str) -> Value {
 
 /// One page of `items` from `cursor` (the key of the first item to return),
 /// and the cursor of the page after it.
-fn paginate<T>(
+fn paginate<T, K: AsRef<str>>(
     items: Vec<T>,
-    key: impl Fn(&T) -> String,
+    key: impl Fn(&T) -> K,
     cursor: Option<&str>,
     size: usize,
 ) -> Result<(Vec<T>, Option<String>), ApiError> {
@@ -221,12 +219,14 @@ fn paginate<T>(
         None => 0,
         Some(c) => items
             .iter()
-            .position(|item| key(item) == c)
+            .position(|item| key(item).as_ref() == c)
             .ok_or_else(|| {
                 ApiError::validation(format!("start_cursor provided is invalid: {c}"))
             })?,
     };
-    let next = items.get(start + size).map(&key);
+    let next = items
+        .get(start + size)
+        .map(|item| key(item).as_ref().to_string());
     let page = items.into_iter().skip(start).take(size).collect();
     Ok((page, next))
 }
@@ -270,45 +270,24 @@ fn search(ws: &Workspace, req: &ApiRequest<'_>) -> Result<Value, ApiError> {
         }
     };
     let needle = body["query"].as_str().unwrap_or("").to_lowercase();
-    // (id, minute of last edit, is a page), for the hits whose title matches.
-    let mut hits: Vec<(String, String, bool)> = crate::crawl::search_results(ws)
-        .into_iter()
-        .filter(|(_, is_page)| want.is_none_or(|w| w == *is_page))
-        .filter_map(|(id, is_page)| {
-            let (edited, title) = if is_page {
-                let p = &ws.pages.get(&id)?.object;
-                (p.last_edited_time.clone(), p.title.clone())
-            } else {
-                let d = &ws.data_sources.get(&id)?.object;
-                let title = crate::dataset::rich_text::plain_text(
-                    d["title"].as_array().map_or(&[][..], Vec::as_slice),
-                );
-                (
-                    d["last_edited_time"]
-                        .as_str()
-                        .unwrap_or_default()
-                        .to_string(),
-                    title,
-                )
-            };
-            let matches = needle.is_empty() || title.to_lowercase().contains(&needle);
-            let minute = edited.get(..16).unwrap_or_default().to_string();
-            matches.then_some((id, minute, is_page))
-        })
-        .collect();
-    if ascending {
-        hits.sort_by(|a, b| (&a.1, &a.0).cmp(&(&b.1, &b.0)));
+    let matches = |e: &&crate::workspace::SearchEntry| {
+        want.is_none_or(|w| w == e.is_page)
+            && (needle.is_empty() || e.title_lower.contains(&needle))
+    };
+    let index = ws.search_index();
+    let hits: Vec<&crate::workspace::SearchEntry> = if ascending {
+        index.iter().filter(matches).collect()
     } else {
-        hits.sort_by(|a, b| (Reverse(&a.1), &a.0).cmp(&(Reverse(&b.1), &b.0)));
-    }
-    let (page, next) = paginate(hits, |(id, _, _)| id.clone(), cursor.as_deref(), size)?;
+        index.iter().rev().filter(matches).collect()
+    };
+    let (page, next) = paginate(hits, |e| e.id.as_str(), cursor.as_deref(), size)?;
     let results = page
         .into_iter()
-        .filter_map(|(id, _, is_page)| {
-            if is_page {
-                ws.pages.get(&id).map(|p| ws.render_page(p, None))
+        .filter_map(|e| {
+            if e.is_page {
+                ws.pages.get(&e.id).map(|p| ws.render_page(p, None))
             } else {
-                ws.data_sources.get(&id).map(|d| d.object.clone())
+                ws.data_sources.get(&e.id).map(|d| d.object.clone())
             }
         })
         .collect();
