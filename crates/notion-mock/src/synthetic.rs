@@ -97,11 +97,22 @@ pub(crate) struct GeneratedPage {
 impl Generator {
     /// The content of page number `n`, generated or from the cache.
     pub(crate) fn page_content(&self, ws: &Workspace, n: u32) -> Arc<GeneratedPage> {
-        let mut cache = self.cache.lock().expect("generator cache lock");
-        if let Some(page) = cache.pages.get(&n) {
+        if let Some(page) = self
+            .cache
+            .lock()
+            .expect("generator cache lock")
+            .pages
+            .get(&n)
+        {
             return page.clone();
         }
+        // Generated without the lock, so requests for other pages go on; two
+        // requests for the same new page may both generate it (same result).
         let page = Arc::new(self.generate_page(ws, n));
+        let mut cache = self.cache.lock().expect("generator cache lock");
+        if let Some(existing) = cache.pages.get(&n) {
+            return existing.clone();
+        }
         if cache.order.len() >= CACHE_PAGES
             && let Some(old) = cache.order.pop_front()
         {
