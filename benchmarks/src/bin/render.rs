@@ -4,7 +4,7 @@
 //! `PageTree` a crawler would hand over (deserialized before timing), and
 //! renders them all with `notion_markdown::render_page`, page titles and URLs
 //! in the context as the runner would have them. Prints MB of Markdown per
-//! second, pages and blocks per second. Three rounds; the best is reported.
+//! second, pages and blocks per second. Ten rounds; the best is reported (the machine is shared and noisy).
 //!
 //! `cargo run --release -p benchmarks --bin render [pages]` (default 3000).
 
@@ -16,7 +16,7 @@ use notion_mock::{SyntheticConfig, Workspace};
 use notion_source::model::PageTree;
 
 /// Timed rounds; the best is reported.
-const ROUNDS: usize = 3;
+const ROUNDS: usize = 10;
 
 fn main() -> anyhow::Result<()> {
     let pages: usize = match std::env::args().nth(1) {

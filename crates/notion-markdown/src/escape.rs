@@ -208,14 +208,41 @@ pub(crate) fn push_link_destination(out: &mut String, url: &str, context: Inline
                 out.push(c);
             }
             '|' if context == InlineContext::TableCell => out.push_str("\\|"),
-            c if c.is_whitespace() || c.is_control() => {
-                let mut utf8 = [0u8; 4];
-                for byte in c.encode_utf8(&mut utf8).bytes() {
-                    out.push_str(&format!("%{byte:02X}"));
-                }
-            }
+            c if c.is_whitespace() || c.is_control() => push_percent_encoded(out, c),
             c => out.push(c),
         }
+    }
+}
+
+/// Appends a URL escaped for a double-quoted HTML attribute (`href="..."`).
+pub(crate) fn push_attribute(out: &mut String, url: &str) {
+    for c in url.chars() {
+        match c {
+            '"' => out.push_str("&quot;"),
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            c if c.is_whitespace() || c.is_control() => push_percent_encoded(out, c),
+            c => out.push(c),
+        }
+    }
+}
+
+/// Appends `c` as `%XX` escapes of its UTF-8 bytes (a URL cannot hold it raw).
+fn push_percent_encoded(out: &mut String, c: char) {
+    let mut utf8 = [0u8; 4];
+    for byte in c.encode_utf8(&mut utf8).bytes() {
+        out.push('%');
+        out.push(
+            char::from_digit(u32::from(byte >> 4), 16)
+                .unwrap_or('0')
+                .to_ascii_uppercase(),
+        );
+        out.push(
+            char::from_digit(u32::from(byte & 0xF), 16)
+                .unwrap_or('0')
+                .to_ascii_uppercase(),
+        );
     }
 }
 

@@ -80,28 +80,23 @@ fn render_all() -> &'static (Workspace, Vec<Rendered>) {
     })
 }
 
-/// A snapshot name: the page's position and a readable slug of its title.
-fn snapshot_name(index: usize, title: &str) -> String {
+/// A snapshot name: a readable slug of the page's title and the start of
+/// its id (stable: the dataset derives ids from keys).
+fn snapshot_name(id: &str, title: &str) -> String {
     let slug: String = title
         .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '-'
-            }
-        })
+        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' })
         .collect();
     let slug: Vec<&str> = slug.split('-').filter(|s| !s.is_empty()).collect();
-    format!("{index:02}-{}", slug.join("-"))
+    format!("{}-{}", slug.join("-"), &id[..8])
 }
 
 #[test]
 fn every_page_matches_its_golden_markdown() {
     let (_, rendered) = render_all();
     assert!(rendered.len() > 5, "the kitchen sink has pages");
-    for (index, Rendered { page, .. }) in rendered.iter().enumerate() {
-        insta::assert_snapshot!(snapshot_name(index, &page.title), page.markdown);
+    for Rendered { id, page, .. } in rendered {
+        insta::assert_snapshot!(snapshot_name(id, &page.title), page.markdown);
     }
 }
 
