@@ -64,6 +64,8 @@ pub(crate) struct Outline {
     /// Inline links, images, code and math, kept whole by sentence and word
     /// splits (outermost only, in order).
     atoms: Vec<Range<usize>>,
+    /// Tables, code and HTML blocks: split only between their lines.
+    rigid: Vec<Range<usize>>,
 }
 
 impl Outline {
@@ -76,6 +78,7 @@ impl Outline {
             wrappers: Vec::new(),
             verbatim: Vec::new(),
             atoms: Vec::new(),
+            rigid: Vec::new(),
             heading_stack: Vec::new(),
         };
         builder.walk();
@@ -139,6 +142,13 @@ impl Outline {
         self.atoms.get(index).is_some_and(|r| r.start < pos)
     }
 
+    /// Whether `range` meets a table, a code block or an HTML block, whose
+    /// lines are not split to fill a chunk up.
+    pub(crate) fn touches_rigid(&self, range: Range<usize>) -> bool {
+        let index = self.rigid.partition_point(|r| r.end <= range.start);
+        self.rigid.get(index).is_some_and(|r| r.start < range.end)
+    }
+
     /// Whether `pos` lies in code whose indentation must be kept.
     pub(crate) fn in_verbatim(&self, pos: usize) -> bool {
         let index = self.verbatim.partition_point(|r| r.end <= pos);
@@ -153,6 +163,7 @@ struct Builder<'t> {
     wrappers: Vec<Wrapper>,
     verbatim: Vec<Range<usize>>,
     atoms: Vec<Range<usize>>,
+    rigid: Vec<Range<usize>>,
     /// Open headings as (level, index), for parents.
     heading_stack: Vec<(u8, usize)>,
 }
@@ -198,6 +209,9 @@ impl Builder<'_> {
                     }
                     if matches!(tag, Tag::Link { .. } | Tag::Image { .. }) {
                         self.atom(range.clone());
+                    }
+                    if matches!(tag, Tag::Table(_) | Tag::CodeBlock(_) | Tag::HtmlBlock) {
+                        self.rigid.push(line..range.end);
                     }
                     match &tag {
                         Tag::CodeBlock(CodeBlockKind::Fenced(_)) => self.fence(range),
@@ -366,12 +380,14 @@ impl Builder<'_> {
         });
         self.wrappers.sort_by_key(|w| w.body.start);
         self.verbatim.sort_by_key(|r| r.start);
+        self.rigid.sort_by_key(|r| r.start);
         Outline {
             boundaries: self.boundaries,
             headings: self.headings,
             wrappers: self.wrappers,
             verbatim: self.verbatim,
             atoms: self.atoms,
+            rigid: self.rigid,
         }
     }
 }

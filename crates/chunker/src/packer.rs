@@ -355,13 +355,13 @@ impl<'a, 't> Packer<'a, 't> {
         if index + 1 >= bounds.len() {
             return Some(ends[furthest]); // The rest of the document fits.
         }
-        // Too little fits whole: fill up from inside the next structure.
-        let filled = self.descend(
-            attempt,
-            ends[furthest],
-            bounds[index + 1].pos,
-            Level::Sentence,
-        );
+        // Too little fits whole: fill up from inside the next structure,
+        // unless it is made of lines that must stay whole (a table row, code).
+        let next = ends[furthest]..bounds[index + 1].pos;
+        if outline.touches_rigid(next.clone()) {
+            return Some(ends[furthest]);
+        }
+        let filled = self.descend(attempt, next.start, next.end, Level::Sentence);
         Some(filled.unwrap_or(ends[furthest]))
     }
 

@@ -393,3 +393,30 @@ fn a_long_paragraph_splits_between_words_and_keeps_links_whole() {
         );
     }
 }
+
+#[test]
+fn table_rows_and_code_lines_are_not_cut_to_fill_a_chunk() {
+    // Lines alternate between medium (under half the budget) and long (too
+    // long to follow a medium one, short enough to fit after the header).
+    let words = |n: usize| vec!["word"; n].join(" ");
+    let (medium, long) = (words(62), words(104));
+    let line = |i: usize| if i % 2 == 0 { &medium } else { &long };
+    let rows = numbered(12, |i| format!("| {i} | {} |\n", line(i)));
+    let code = numbered(12, |i| format!("call({i}, \"{}\")\n", line(i)));
+    let markdown = format!("| n | text |\n|---|---|\n{rows}\n```py\n{code}```\n");
+    let chunker = chunker(160);
+    let (medium, long) = (chunker.count_tokens(&medium), chunker.count_tokens(&long));
+    assert!(
+        medium + 16 < 80 && medium + long > 160 && long + 20 < 160,
+        "{medium} {long}"
+    );
+    let chunks = chunk(&chunker, &markdown);
+    assert_budget(&chunker, &chunks);
+    for c in &chunks {
+        for line in c.text.lines() {
+            let whole_row = line.starts_with('|') && line.ends_with('|');
+            let whole_code = markdown.lines().any(|l| l == line);
+            assert!(whole_row || whole_code, "chunk {} cuts {line:?}", c.index);
+        }
+    }
+}

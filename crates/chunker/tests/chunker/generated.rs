@@ -14,6 +14,10 @@ struct Generated {
     headings: Vec<(usize, usize, String)>,
     /// One span per generated block.
     blocks: Vec<BlockSpan>,
+    /// The budget (o200k tokens) from which every table and code fence can
+    /// be split between its lines into valid Markdown: the repeated part
+    /// within half of it, and the repeated part plus one line within it.
+    wrap_need: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -114,6 +118,15 @@ fn render(blocks: &[Block]) -> Generated {
     let mut markdown = String::new();
     let mut headings = Vec::new();
     let mut spans = Vec::new();
+    let mut wrap_need = 0;
+    let tokens = |text: &str| fresh_count(Tokenizer::O200kBase, text);
+    let mut need = |repeated: &str, lines: &mut dyn Iterator<Item = String>, closing: &str| {
+        let longest = lines.map(|l| tokens(&l)).max().unwrap_or(0);
+        let repeated = tokens(repeated);
+        wrap_need = wrap_need
+            .max(2 * repeated)
+            .max(repeated + longest + tokens(closing) + 4);
+    };
     for (i, block) in blocks.iter().enumerate() {
         let start = markdown.len();
         match block {
@@ -138,7 +151,13 @@ fn render(blocks: &[Block]) -> Generated {
             }
             Block::Fence(lang, lines) => {
                 let marker = if i % 2 == 0 { "```" } else { "~~~~" };
-                markdown.push_str(&format!("{marker}{lang}\n"));
+                let opening = format!("{marker}{lang}\n");
+                need(
+                    &opening,
+                    &mut lines.iter().map(|l| format!("{l}\n")),
+                    &format!("\n{marker}"),
+                );
+                markdown.push_str(&opening);
                 for line in lines {
                     markdown.push_str(line);
                     markdown.push('\n');
@@ -146,10 +165,15 @@ fn render(blocks: &[Block]) -> Generated {
                 markdown.push_str(&format!("{marker}\n"));
             }
             Block::Table(head, rows) => {
-                markdown.push_str(&format!("| {} |\n", head.join(" | ")));
-                markdown.push_str(&format!("|{}\n", "---|".repeat(head.len())));
+                let header = format!("| {} |\n|{}\n", head.join(" | "), "---|".repeat(head.len()));
+                let rows: Vec<String> = rows
+                    .iter()
+                    .map(|r| format!("| {} |\n", r.join(" | ")))
+                    .collect();
+                need(&header, &mut rows.iter().cloned(), "");
+                markdown.push_str(&header);
                 for row in rows {
-                    markdown.push_str(&format!("| {} |\n", row.join(" | ")));
+                    markdown.push_str(&row);
                 }
             }
             Block::Quote(sentences) => {
@@ -168,6 +192,7 @@ fn render(blocks: &[Block]) -> Generated {
         markdown,
         headings,
         blocks: spans,
+        wrap_need,
     }
 }
 
@@ -236,6 +261,15 @@ fn assert_valid_markdown(c: &Chunk) {
         .lines()
         .map(|l| l.trim_start_matches([' ', '>']))
         .collect();
+    for line in &lines {
+        let row_start = line.starts_with('|');
+        let row_end = line.ends_with(" |") || line.ends_with("---|");
+        assert_eq!(
+            row_start, row_end,
+            "chunk {} cuts a table row: {:?}\n{}",
+            c.index, line, c.text
+        );
+    }
     let in_table = |l: &&str| l.starts_with('|');
     if let Some(first) = lines.iter().position(in_table) {
         assert!(
@@ -297,9 +331,8 @@ proptest! {
         }
         prop_assert!(markdown[covered_to..].trim().is_empty(), "the document's end is in no chunk");
 
-        // Lines that are not longer than the budget are never cut into invalid Markdown.
-        let long_line = markdown.lines().any(|l| fresh_count(Tokenizer::O200kBase, l) + 8 > max_tokens / 2);
-        if !long_line {
+        // Tables and fences whose lines fit are never cut into invalid Markdown.
+        if max_tokens >= generated.wrap_need {
             for c in &chunks {
                 assert_valid_markdown(c);
             }
