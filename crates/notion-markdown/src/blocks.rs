@@ -43,17 +43,7 @@ pub(crate) fn render(tree: &PageTree, ctx: &RenderContext) -> RenderedPage {
     });
     r.title(title.unwrap_or_default());
     let (properties, lines) = page_properties(page, ctx);
-    for (i, line) in lines.iter().enumerate() {
-        r.w.begin(if i == 0 {
-            Separator::Blank
-        } else {
-            Separator::Line
-        });
-        r.w.write("- ");
-        r.w.push_prefix("  ");
-        r.write_inline(line, InlineContext::Block);
-        r.w.pop_prefix();
-    }
+    r.property_list(&lines);
     r.children(&tree.blocks, FirstChild::Separated(Separator::Blank));
     RenderedPage {
         markdown: r.w.finish(),
@@ -83,6 +73,9 @@ pub(crate) struct Renderer<'a> {
 /// Nesting rendered as such; deeper blocks are written as flat paragraphs
 /// (no indentation growing with depth, no recursion without end).
 const MAX_DEPTH: usize = 64;
+
+/// The largest number an ordered list item can carry in Markdown.
+const MAX_LIST_NUMBER: u32 = 999_999_999;
 
 /// How a container's first child is separated from what the container wrote.
 #[derive(Debug, Clone, Copy)]
@@ -137,6 +130,21 @@ impl Renderer<'_> {
         });
     }
 
+    /// A data source row's properties, one `- Name: value` line each, under the title.
+    fn property_list(&mut self, lines: &[Vec<InlineRun<'_>>]) {
+        for (i, line) in lines.iter().enumerate() {
+            self.w.begin(if i == 0 {
+                Separator::Blank
+            } else {
+                Separator::Line
+            });
+            self.w.write("- ");
+            self.w.push_prefix("  ");
+            self.write_inline(line, InlineContext::Block);
+            self.w.pop_prefix();
+        }
+    }
+
     /// Renders sibling blocks in order, numbering lists and keeping list items tight.
     fn children<'b>(&mut self, blocks: impl IntoIterator<Item = &'b Block>, first: FirstChild) {
         if self.depth >= MAX_DEPTH {
@@ -148,15 +156,12 @@ impl Renderer<'_> {
         for block in blocks.into_iter().filter(|b| !b.is_trashed()) {
             let kind = list_kind(block);
             let number = match (&block.kind, previous) {
-                (BlockKind::NumberedListItem(_), Some((ListKind::Numbered, n))) => {
-                    n.saturating_add(1)
-                }
-                // A Markdown list's start number has at most nine digits.
-                (BlockKind::NumberedListItem(item), _) => {
-                    item.list_start_index.unwrap_or(1).min(999_999_999)
-                }
+                (BlockKind::NumberedListItem(_), Some((ListKind::Numbered, n))) => n + 1,
+                (BlockKind::NumberedListItem(item), _) => item.list_start_index.unwrap_or(1),
                 _ => 0,
-            };
+            }
+            // A Markdown list number has at most nine digits.
+            .min(MAX_LIST_NUMBER);
             let separator = match first {
                 Some(FirstChild::Separated(separator)) => separator,
                 Some(FirstChild::AfterListText) => match kind {

@@ -85,7 +85,13 @@ fn render_all() -> &'static (Workspace, Vec<Rendered>) {
 fn snapshot_name(id: &str, title: &str) -> String {
     let slug: String = title
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
         .collect();
     let slug: Vec<&str> = slug.split('-').filter(|s| !s.is_empty()).collect();
     format!("{}-{}", slug.join("-"), &id[..8])
