@@ -44,7 +44,8 @@ pub async fn run(args: RunArgs) -> Result<Outcome> {
 pub async fn demo(args: DemoArgs) -> Result<Outcome> {
     let mut config = Config::resolve(&args.pipeline).map_err(|e| usage(format!("{e:#}")))?;
     let workspace = load_workspace(args.dataset.as_deref(), args.synthetic, 1)?;
-    let minimum = workspace.min_requests().total;
+    let minimum = workspace.min_requests();
+    let minimum = minimum.total + minimum.users;
     let mock = MockConfig {
         // Notion-like: the average the client keeps to, and room for a burst.
         rate: MockRateLimit::TokenBucket {

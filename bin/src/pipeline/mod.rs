@@ -18,11 +18,13 @@ mod planner;
 mod records;
 mod stages;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
+use futures::StreamExt;
 use notion_source::NotionClient;
 use notion_source::crawler::{
     CrawlConfig, CrawlError, CrawlProgress, CrawlReport, Crawler, ListingMode,
@@ -152,7 +154,9 @@ pub async fn run(
     let (chunked_tx, chunked_rx) = mpsc::channel(CHUNK_BOUND);
 
     let crawl = tokio::spawn(crawler.run(crawled_tx, cancel.clone()));
-    let render = tokio::task::spawn_blocking(move || stages::render(crawled_rx, rendered_tx));
+    let user_names = user_names(&client).await;
+    let render =
+        tokio::task::spawn_blocking(move || stages::render(crawled_rx, rendered_tx, user_names));
     let chunker =
         chunker::Chunker::new(config.chunk.clone()).context("invalid chunk configuration")?;
     let chunk =
@@ -221,6 +225,31 @@ pub async fn run(
         max_unstored_pages: watch.stages.max_unstored.load(Ordering::Relaxed),
         seconds: started.elapsed().as_secs_f64(),
     })
+}
+
+/// The workspace's user names by id, so people and mentions read as names
+/// (one request per 100 users). An integration without user capability
+/// gets 403: people then show as ids, and the run goes on.
+async fn user_names(client: &NotionClient) -> HashMap<String, String> {
+    let mut names = HashMap::new();
+    let mut users = std::pin::pin!(client.list_users_all());
+    while let Some(user) = users.next().await {
+        match user {
+            Ok(user) => {
+                if let Some(name) = user.name {
+                    names.insert(user.id, name);
+                }
+            }
+            Err(error) => {
+                tracing::warn!(
+                    code = error.code().unwrap_or("error"),
+                    "cannot list users; people will show as ids"
+                );
+                break;
+            }
+        }
+    }
+    names
 }
 
 /// What shapes the chunks: a run with a different fingerprint re-reads every page.

@@ -48,8 +48,15 @@ pub(crate) enum WorkKind {
 
 /// Renders each crawled page to Markdown. Titles of the pages seen so far
 /// make links and relations readable.
-pub(crate) fn render(mut input: Receiver<CrawlEvent>, output: Sender<Work>) -> Result<()> {
-    let mut ctx = RenderContext::default();
+pub(crate) fn render(
+    mut input: Receiver<CrawlEvent>,
+    output: Sender<Work>,
+    user_names: HashMap<String, String>,
+) -> Result<()> {
+    let mut ctx = RenderContext {
+        user_names,
+        ..RenderContext::default()
+    };
     while let Some(event) = input.blocking_recv() {
         let work = match event {
             CrawlEvent::Page(tree) => {

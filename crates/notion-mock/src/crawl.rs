@@ -37,6 +37,9 @@ const INLINE_REFERENCES: usize = crate::workspace::PROPERTY_REFERENCE_LIMIT;
 /// - `property_items`: `ceil(n / 100)` per relation or people property of a
 ///   crawled page with more than 25 references.
 ///
+/// `users` is not part of `total`: it is the `GET /v1/users` requests
+/// (`max(1, ceil(users / 100))`) a runner adds to show people's names.
+///
 /// No retrieve-page request is needed: search and queries return page
 /// objects, and a page reached only through its `child_page` block is not a
 /// data source row, so its one property (the title), its id, times and
@@ -55,8 +58,10 @@ pub struct MinRequests {
     pub block_children: u64,
     /// `GET /v1/pages/{id}/properties/{property}` requests.
     pub property_items: u64,
-    /// The sum of the terms.
+    /// The sum of the crawl's terms (all of the above).
     pub total: u64,
+    /// `GET /v1/users` requests to list the workspace's users (not in `total`).
+    pub users: u64,
 }
 
 /// The result of walking a workspace as a complete crawl would.
@@ -161,6 +166,7 @@ pub(crate) fn plan(ws: &Workspace) -> CrawlPlan {
         + min.page_children
         + min.block_children
         + min.property_items;
+    min.users = pages_of(ws.users.len()).max(1);
     CrawlPlan { pages, min }
 }
 
