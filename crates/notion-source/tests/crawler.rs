@@ -39,34 +39,21 @@ async fn crawl(server: &MockServer, config: CrawlConfig) -> Crawl {
     let crawler = Crawler::new(client(server), config);
     let (tx, mut rx) = mpsc::channel(4);
     let run = tokio::spawn(crawler.run(tx, CancellationToken::new()));
-    let mut out = Crawl {
-        trees: vec![],
-        skipped: vec![],
-        failed: vec![],
-        report: None::<CrawlReport>.unwrap_or_else(empty_report),
-    };
+    let (mut trees, mut skipped, mut failed) = (vec![], vec![], vec![]);
     while let Some(event) = rx.recv().await {
         match event {
-            CrawlEvent::Page(tree) => out.trees.push(*tree),
-            CrawlEvent::Skipped(s) => out.skipped.push(s.page.title()),
-            CrawlEvent::Failed(f) => out.failed.push(f.page.id),
+            CrawlEvent::Page(tree) => trees.push(*tree),
+            CrawlEvent::Skipped(s) => skipped.push(s.page.title()),
+            CrawlEvent::Failed(f) => failed.push(f.page.id),
             CrawlEvent::Unchanged(p) => panic!("no planner, yet {} is unchanged", p.id),
         }
     }
-    out.report = run.await.unwrap().expect("crawl succeeds");
-    out
-}
-
-fn empty_report() -> CrawlReport {
-    CrawlReport {
-        progress: Default::default(),
-        failures: vec![],
-        listing_errors: vec![],
-        listing_complete: false,
-        cancelled: false,
-        client: NotionClient::new(SecretToken::new("x"), ClientConfig::default())
-            .unwrap()
-            .stats(),
+    let report = run.await.unwrap().expect("crawl succeeds");
+    Crawl {
+        trees,
+        skipped,
+        failed,
+        report,
     }
 }
 
