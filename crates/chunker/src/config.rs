@@ -70,8 +70,8 @@ pub struct ChunkConfig {
     pub overlap_tokens: usize,
     /// A piece smaller than this (or than half of `max_tokens`, whichever is
     /// more) is not left alone at a structure's end: it is merged with what
-    /// follows, as far as it fits (default 64). Only a document's last chunk
-    /// can stay smaller, when the chunk before it is full.
+    /// follows, as far as it fits; a chunk still under `min_tokens` is merged
+    /// into a neighbour when the merged chunk fits (default 64).
     pub min_tokens: usize,
     /// Prefix `embed_text` with `Title > Section > Subsection\n\n` (default on).
     pub contextual_header: bool,

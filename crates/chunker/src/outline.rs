@@ -22,6 +22,9 @@ pub(crate) mod strength {
     }
     /// Between lines of a paragraph, rows of a table, lines of code.
     pub(crate) const LINE: u8 = 100;
+    /// Right after a heading: a chunk ending here would end with a heading
+    /// cut off from its section, so any other boundary is preferred.
+    pub(crate) const AFTER_HEADING: u8 = 0;
 }
 
 /// A position a chunk may end at (the start of the next line or block).
@@ -79,6 +82,7 @@ impl Outline {
             verbatim: Vec::new(),
             atoms: Vec::new(),
             rigid: Vec::new(),
+            heading_lines: Vec::new(),
             heading_stack: Vec::new(),
         };
         builder.walk();
@@ -164,6 +168,8 @@ struct Builder<'t> {
     verbatim: Vec<Range<usize>>,
     atoms: Vec<Range<usize>>,
     rigid: Vec<Range<usize>>,
+    /// Every heading's range, nested ones included.
+    heading_lines: Vec<Range<usize>>,
     /// Open headings as (level, index), for parents.
     heading_stack: Vec<(u8, usize)>,
 }
@@ -187,6 +193,9 @@ impl Builder<'_> {
             match event {
                 Event::Start(tag) => {
                     let line = line_start(text, range.start);
+                    if matches!(tag, Tag::Heading { .. }) {
+                        self.heading_lines.push(range.clone());
+                    }
                     match &tag {
                         Tag::Heading { level, .. } if depth == 0 => {
                             let level = *level as u8;
@@ -374,6 +383,15 @@ impl Builder<'_> {
                 false
             }
         });
+        for boundary in &mut self.boundaries {
+            let content_end = self.text[..boundary.pos].trim_end().len();
+            let heading = self
+                .heading_lines
+                .partition_point(|h| h.start < content_end);
+            if heading > 0 && content_end <= self.heading_lines[heading - 1].end {
+                boundary.strength = strength::AFTER_HEADING;
+            }
+        }
         self.boundaries.push(Boundary {
             pos: len,
             strength: strength::END,

@@ -11,8 +11,9 @@
 //!
 //! The fill target is also how small pieces are merged: a chunk that would
 //! end under `min_tokens` (or half the budget) at a structure's end takes in
-//! what follows instead, as long as it fits. A smaller chunk is only left
-//! where nothing more fits: the end of a document after a full chunk.
+//! what follows instead, as long as it fits. Table rows and code lines are
+//! not cut to fill a chunk up, so a small piece can remain before a table or
+//! code block; a last pass merges such pieces into a neighbour when it fits.
 
 use std::collections::HashMap;
 use std::ops::Range;
@@ -20,7 +21,7 @@ use std::ops::Range;
 use crate::config::ChunkConfig;
 use crate::header::Headers;
 use crate::measure::{Anchor, Measure};
-use crate::outline::{Outline, line_start};
+use crate::outline::{Outline, line_start, strength};
 use crate::segment::Level;
 
 /// Document tokens looked at past the budget (text next to a chunk's edges
@@ -58,6 +59,8 @@ impl Decor {
 /// One chunk's span and exact size.
 #[derive(Debug, Clone)]
 pub(crate) struct Piece {
+    /// Where packing started (before trimming whitespace).
+    from: usize,
     /// The boundary the chunk ends at (before trimming whitespace).
     to: usize,
     /// The chunk's own text in the document, trimmed.
@@ -130,6 +133,7 @@ impl<'a, 't> Packer<'a, 't> {
             end = piece.to;
             pieces.push(piece);
         }
+        self.merge_small(&mut pieces);
         pieces
     }
 
@@ -197,11 +201,28 @@ impl<'a, 't> Packer<'a, 't> {
             .next()
             .map_or(start, |c| start + c.len_utf8());
         Piece {
+            from,
             to,
             range: start..to,
             tokens: self.measure.count_text(&self.text[start..to]),
             decor: Decor::BARE,
         }
+    }
+
+    /// Measures the chunk `from..to` with `decor`.
+    fn measure_piece(&mut self, from: usize, to: usize, decor: Decor) -> Option<Piece> {
+        let start = self.trim_start(from);
+        let head = self.head(start, decor)?;
+        let end = self.trim_end(start, to);
+        let mut anchor = self.measure.anchor(head, start, end);
+        let tokens = self.measure.count(&mut anchor, end, self.tail(end, decor));
+        Some(Piece {
+            from,
+            to,
+            range: start..end,
+            tokens,
+            decor,
+        })
     }
 
     fn attempt(&mut self, from: usize, after: usize, decor: Decor) -> Option<Piece> {
@@ -223,6 +244,7 @@ impl<'a, 't> Packer<'a, 't> {
         let to = self.choose_end(&mut attempt)?;
         let tokens = self.count(&mut attempt, to);
         Some(Piece {
+            from,
             to,
             range: start..self.trim_end(start, to),
             tokens,
@@ -349,7 +371,7 @@ impl<'a, 't> Packer<'a, 't> {
             let chosen = (reached..=furthest)
                 .rev()
                 .find(|&k| bounds[candidates[k]].strength == strongest)?;
-            return Some(ends[chosen]);
+            return Some(ends[self.not_after_heading(&candidates, chosen)]);
         }
         let index = candidates[furthest];
         if index + 1 >= bounds.len() {
@@ -359,10 +381,24 @@ impl<'a, 't> Packer<'a, 't> {
         // unless it is made of lines that must stay whole (a table row, code).
         let next = ends[furthest]..bounds[index + 1].pos;
         if outline.touches_rigid(next.clone()) {
-            return Some(ends[furthest]);
+            return Some(ends[self.not_after_heading(&candidates, furthest)]);
         }
         let filled = self.descend(attempt, next.start, next.end, Level::Sentence);
         Some(filled.unwrap_or(ends[furthest]))
+    }
+
+    /// `chosen`, or when it would end the chunk with a heading, the last
+    /// candidate before it that does not (if any).
+    fn not_after_heading(&self, candidates: &[usize], chosen: usize) -> usize {
+        let bounds = self.outline.boundaries();
+        let after_heading = |k: usize| bounds[candidates[k]].strength == strength::AFTER_HEADING;
+        if !after_heading(chosen) {
+            return chosen;
+        }
+        (0..chosen)
+            .rev()
+            .find(|&k| !after_heading(k))
+            .unwrap_or(chosen)
     }
 
     /// The best end inside `unit_start..unit_end` using `level` boundaries,
@@ -457,5 +493,38 @@ impl<'a, 't> Packer<'a, 't> {
             }
         }
         earliest
+    }
+
+    /// Merges chunks still under `min_tokens` (a heading or short paragraph
+    /// before a table or code block too large to join it) into a neighbour,
+    /// the next one first, when the merged chunk fits.
+    fn merge_small(&mut self, pieces: &mut Vec<Piece>) {
+        let mut i = 0;
+        while i < pieces.len() {
+            if pieces[i].tokens >= self.config.min_tokens || pieces.len() < 2 {
+                i += 1;
+            } else if let Some(merged) = pieces
+                .get(i + 1)
+                .and_then(|next| self.joined(&pieces[i], next))
+            {
+                pieces[i] = merged;
+                pieces.remove(i + 1);
+            } else if let Some(merged) = i
+                .checked_sub(1)
+                .and_then(|p| self.joined(&pieces[p], &pieces[i]))
+            {
+                pieces[i - 1] = merged;
+                pieces.remove(i);
+                i -= 1;
+            } else {
+                i += 1;
+            }
+        }
+    }
+
+    /// `first` and `second` as one chunk, if it fits.
+    fn joined(&mut self, first: &Piece, second: &Piece) -> Option<Piece> {
+        self.measure_piece(first.from, second.to, Decor::FULL)
+            .filter(|p| p.tokens <= self.config.max_tokens)
     }
 }

@@ -400,7 +400,7 @@ fn table_rows_and_code_lines_are_not_cut_to_fill_a_chunk() {
     // long to follow a medium one, short enough to fit after the header).
     let words = |n: usize| vec!["word"; n].join(" ");
     let (medium, long) = (words(62), words(104));
-    let line = |i: usize| if i % 2 == 0 { &medium } else { &long };
+    let line = |i: usize| if i.is_multiple_of(2) { &medium } else { &long };
     let rows = numbered(12, |i| format!("| {i} | {} |\n", line(i)));
     let code = numbered(12, |i| format!("call({i}, \"{}\")\n", line(i)));
     let markdown = format!("| n | text |\n|---|---|\n{rows}\n```py\n{code}```\n");
@@ -417,6 +417,33 @@ fn table_rows_and_code_lines_are_not_cut_to_fill_a_chunk() {
             let whole_row = line.starts_with('|') && line.ends_with('|');
             let whole_code = markdown.lines().any(|l| l == line);
             assert!(whole_row || whole_code, "chunk {} cuts {line:?}", c.index);
+        }
+    }
+}
+
+#[test]
+fn a_heading_before_a_large_table_goes_with_the_table() {
+    let rows = numbered(30, |i| {
+        format!("| member {i} | works on the ingestion pipeline |\n")
+    });
+    let intro = "The team changed a lot this quarter, and this page lists who does what now.";
+    let markdown = format!(
+        "{intro}\n\n## Team\n\n| Name | Focus |\n|---|---|\n{rows}\n## Next\n\nMore text.\n"
+    );
+    for max_tokens in (16..=120).step_by(4) {
+        let chunker = chunker(max_tokens);
+        let chunks = chunk(&chunker, &markdown);
+        assert_budget(&chunker, &chunks);
+        for c in &chunks {
+            // Only a heading too large to share a chunk with anything may end one.
+            let heading_only = c.text.lines().all(|l| l.is_empty() || l.starts_with('#'));
+            let last_line = c.text.lines().last().unwrap();
+            assert!(
+                heading_only || !last_line.starts_with('#'),
+                "max {max_tokens}: chunk {} ends with a heading:\n{}",
+                c.index,
+                c.text
+            );
         }
     }
 }
