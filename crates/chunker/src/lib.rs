@@ -7,7 +7,16 @@
 //! `measure`). Splits go from sections to blocks (paragraphs, lists, items,
 //! code fences, tables, quotes), lines, sentences, words and graphemes. A
 //! table split between rows repeats its header rows; a code fence split
-//! between lines is closed and re-opened with its language.
+//! between lines is closed and re-opened with its language. Table rows and
+//! code lines are only cut when one alone exceeds the budget.
+//!
+//! Modules, in the order a document goes through them: `outline` (Markdown
+//! structure: boundaries, headings, tables and fences), `measure` (exact
+//! counts of any span from the one encoding), `packer` (choosing each
+//! chunk's end, overlap, merging small pieces), `segment` (sentences, words,
+//! graphemes inside a unit too large), `header` (the contextual header) and
+//! `blocks` (block ids per chunk); `config` and `encoding` hold the settings
+//! and the process-wide encoders.
 //!
 //! ```
 //! use chunker::{ChunkConfig, Chunker, Document};
