@@ -4,10 +4,14 @@
 //! `PageTree` a crawler would hand over (deserialized before timing), and
 //! renders them all with `notion_markdown::render_page`, page titles and URLs
 //! in the context as the runner would have them. Prints MB of Markdown per
-//! second, pages and blocks per second. Ten rounds; the best is reported (the machine is shared and noisy).
+//! second, pages and blocks per second (ten rounds: the best and the median,
+//! the machine being shared and noisy), and heap allocations per block, a
+//! figure noise does not move.
 //!
 //! `cargo run --release -p benchmarks --bin render [pages]` (default 3000).
 
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, ensure};
@@ -15,8 +19,35 @@ use notion_markdown::{RenderContext, render_page};
 use notion_mock::{SyntheticConfig, Workspace};
 use notion_source::model::PageTree;
 
-/// Timed rounds; the best is reported.
+/// Timed rounds; the best and the median are reported.
 const ROUNDS: usize = 10;
+
+/// The system allocator, counting allocations.
+struct Counting;
+
+static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: forwarded unchanged to the system allocator.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: forwarded unchanged to the system allocator.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: forwarded unchanged to the system allocator.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
 
 fn main() -> anyhow::Result<()> {
     let pages: usize = match std::env::args().nth(1) {
@@ -48,28 +79,42 @@ fn main() -> anyhow::Result<()> {
     }
     let blocks: usize = trees.iter().map(PageTree::block_count).sum();
 
-    let mut best = Duration::MAX;
+    let mut times = Vec::with_capacity(ROUNDS);
     let mut bytes = 0;
+    let mut allocations = 0;
     for _ in 0..ROUNDS {
+        let before = ALLOCATIONS.load(Ordering::Relaxed);
         let started = Instant::now();
         bytes = trees
             .iter()
             .map(|tree| render_page(tree, &ctx).markdown.len())
             .sum();
-        best = best.min(started.elapsed());
+        times.push(started.elapsed());
+        allocations = ALLOCATIONS.load(Ordering::Relaxed) - before;
     }
-    let secs = best.as_secs_f64();
+    times.sort();
+    let (best, median) = (times[0], times[ROUNDS / 2]);
     let mb = bytes as f64 / 1e6;
     println!(
         "corpus: {} pages, {blocks} blocks, {mb:.2} MB of Markdown (synthetic, seed 7)",
         trees.len()
     );
+    let rate = |time: Duration| {
+        let secs = time.as_secs_f64();
+        format!(
+            "{:.1} ms, {:.1} MB/s, {:.0} pages/s, {:.0} blocks/s",
+            secs * 1e3,
+            mb / secs,
+            trees.len() as f64 / secs,
+            blocks as f64 / secs
+        )
+    };
+    println!("render, best of {ROUNDS}: {} (one thread)", rate(best));
+    println!("render, median:     {}", rate(median));
     println!(
-        "render: {:.1} ms, {:.1} MB/s, {:.0} pages/s, {:.0} blocks/s (one thread, best of {ROUNDS})",
-        secs * 1e3,
-        mb / secs,
-        trees.len() as f64 / secs,
-        blocks as f64 / secs
+        "allocations: {:.1} per block, {:.0} per page",
+        allocations as f64 / blocks as f64,
+        allocations as f64 / trees.len() as f64
     );
     Ok(())
 }

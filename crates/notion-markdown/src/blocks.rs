@@ -139,7 +139,7 @@ impl Renderer<'_> {
                 Separator::Line
             });
             self.w.write("- ");
-            self.w.push_prefix("  ");
+            self.w.push_indent(2);
             self.write_inline(line, InlineContext::Block);
             self.w.pop_prefix();
         }
@@ -383,7 +383,7 @@ impl Renderer<'_> {
         children: &[Block],
     ) -> usize {
         self.w.write(marker);
-        self.w.push_prefix(&" ".repeat(marker.len()));
+        self.w.push_indent(marker.len());
         self.w.write(checkbox);
         let content_start = self.w.len();
         let runs = inline_runs(text, self.ctx);

@@ -75,6 +75,13 @@ impl MarkdownWriter {
         self.prefix.push_str(prefix);
     }
 
+    /// Opens a container whose lines are indented by `width` more spaces
+    /// (a list item's content column).
+    pub(crate) fn push_indent(&mut self, width: usize) {
+        self.prefix_marks.push(self.prefix.len());
+        self.prefix.extend(std::iter::repeat_n(' ', width));
+    }
+
     /// Closes the innermost container.
     pub(crate) fn pop_prefix(&mut self) {
         let len = self.prefix_marks.pop().unwrap_or(0);

@@ -72,6 +72,13 @@ impl<'a> InlineRun<'a> {
 /// Writes `runs` as inline Markdown to `out`, trimmed of leading and trailing
 /// whitespace. `context` says how line breaks inside the text are kept.
 pub(crate) fn render_inline(runs: &[InlineRun<'_>], context: InlineContext, out: &mut String) {
+    if runs
+        .iter()
+        .all(|r| r.kind == RunKind::Text && r.marks == Marks::default())
+    {
+        render_plain(runs, context, out);
+        return;
+    }
     let pieces = pieces(runs, context);
     if pieces.is_empty() {
         return;
@@ -79,6 +86,28 @@ pub(crate) fn render_inline(runs: &[InlineRun<'_>], context: InlineContext, out:
     let mut tokens = tokenize(&pieces, context);
     forms::choose_marker_forms(&mut tokens);
     assemble(&tokens, out);
+}
+
+/// Unformatted text (most of it): escaped as one, with nothing to pair.
+fn render_plain(runs: &[InlineRun<'_>], context: InlineContext, out: &mut String) {
+    let has_text = |r: &InlineRun<'_>| !r.text.trim().is_empty();
+    let (Some(first), Some(last)) = (
+        runs.iter().position(has_text),
+        runs.iter().rposition(has_text),
+    ) else {
+        return;
+    };
+    let mut escaper = TextEscaper::new(context);
+    for (i, run) in runs.iter().enumerate().take(last + 1).skip(first) {
+        let mut text = run.text.as_ref();
+        if i == first {
+            text = text.trim_start();
+        }
+        if i == last {
+            text = text.trim_end();
+        }
+        escaper.push(out, text);
+    }
 }
 
 /// A mark that opens and closes around runs.
