@@ -227,3 +227,30 @@ async fn excluded_pages_and_their_children_are_not_crawled() {
     assert_eq!(out.trees.len(), ws.page_ids().len() - 1);
     server.stop().await;
 }
+
+#[tokio::test]
+async fn queries_cut_at_the_result_cap_are_split_into_created_time_windows() {
+    let ws = Workspace::synthetic(&notion_mock::SyntheticConfig {
+        pages: 300,
+        seed: 11,
+        row_share: 0.6,
+        ..Default::default()
+    });
+    // A cap of 20 results per query (Notion's is 10,000) cuts every larger data source.
+    let config = MockConfig {
+        query_result_limit: 20,
+        ..MockConfig::unlimited()
+    };
+    let server = MockServer::start(ws.clone(), config).await.unwrap();
+    let out = crawl(&server, CrawlConfig::default()).await;
+    let got: HashSet<String> = out.trees.iter().map(|t| t.page.id.clone()).collect();
+    let want: HashSet<String> = ws.page_ids().into_iter().collect();
+    assert_eq!(got.len(), out.trees.len(), "a page was crawled twice");
+    assert_eq!(got, want, "rows beyond the cap were missed");
+    let queries = server.stats().per_endpoint["POST /v1/data_sources/{id}/query"];
+    assert!(
+        queries > ws.min_requests().query,
+        "the cap was hit, so windows cost extra queries ({queries})"
+    );
+    server.stop().await;
+}
