@@ -278,7 +278,12 @@ impl Renderer<'_> {
             BlockKind::TableRow(row) => self.stray_table_row(row),
             BlockKind::ChildPage(page) | BlockKind::ChildDatabase(page) => {
                 let url = page_url(&block.id, self.ctx);
-                self.link_line(vec![InlineRun::text(page.title.as_str())], &url);
+                let title = if page.title.trim().is_empty() {
+                    "Untitled"
+                } else {
+                    page.title.as_str()
+                };
+                self.link_line(vec![InlineRun::text(title)], &url);
                 self.blocks_after(children);
             }
             BlockKind::LinkToPage(target) => {

@@ -1,12 +1,12 @@
-//! Golden and fidelity tests over the kitchen-sink dataset: every page's
-//! Markdown checked in as a snapshot, every plain-text string of the dataset
-//! found in the Markdown as pulldown-cmark reads it, and no signed file URL
-//! written anywhere.
+//! Golden and fidelity tests over the datasets: every kitchen-sink page's
+//! Markdown checked in as a snapshot, every plain-text string of the kitchen
+//! sink and of a synthetic workspace found in the Markdown as pulldown-cmark
+//! reads it, and no signed file URL written anywhere.
 
 use std::sync::OnceLock;
 
 use notion_markdown::{RenderContext, RenderedPage, render_page};
-use notion_mock::Workspace;
+use notion_mock::{SyntheticConfig, Workspace};
 use notion_source::model::{Block, BlockKind, FileSource, PageTree, PropertyKind};
 
 use crate::support::*;
@@ -185,6 +185,30 @@ fn spans_and_headings_hold_on_every_page() {
             assert!(
                 md[heading.offset..].starts_with(&marker),
                 "heading {heading:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn synthetic_pages_keep_every_plain_text() {
+    let workspace = Workspace::synthetic(&SyntheticConfig {
+        pages: 60,
+        seed: 3,
+        ..SyntheticConfig::default()
+    });
+    let ids = workspace.page_ids();
+    assert!(ids.len() > 30);
+    for id in ids {
+        let tree: PageTree = serde_json::from_value(workspace.page_tree_json(&id).expect("tree"))
+            .expect("deserializes");
+        let page = render_page(&tree, &RenderContext::default());
+        let content = squash(&text_content(&page.markdown));
+        for text in workspace.plain_texts(&id) {
+            assert!(
+                content.contains(&squash(&text)),
+                "{text:?} missing from page {id}:\n{}",
+                page.markdown
             );
         }
     }
