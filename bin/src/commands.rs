@@ -285,7 +285,7 @@ async fn execute(
     );
     let out_dir = pipeline_config.out_dir.clone();
     let result = pipeline::run(client.clone(), pipeline_config, cancel, watch).await;
-    progress.finish();
+    progress.finish().await;
     let report = match result {
         Ok(report) => report,
         Err(PipelineError::Crawl(CrawlError::Unauthorized(info))) => {

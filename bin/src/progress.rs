@@ -13,15 +13,16 @@ use crate::pipeline::Watch;
 /// A running progress display; [`finish`](Self::finish) stops it.
 pub struct Progress {
     task: JoinHandle<()>,
-    bars: Option<MultiProgress>,
+    bars: Vec<ProgressBar>,
 }
 
 impl Progress {
-    /// Stops the display and clears the bars.
-    pub fn finish(self) {
+    /// Stops the display and clears the bars, before the summary is printed.
+    pub async fn finish(self) {
         self.task.abort();
-        if let Some(bars) = self.bars {
-            let _ = bars.clear();
+        let _ = self.task.await;
+        for bar in self.bars {
+            bar.finish_and_clear();
         }
     }
 }
@@ -45,7 +46,9 @@ pub fn start(watch: Watch, client: NotionClient, bars: bool) -> Progress {
         requests.set_style(ProgressStyle::with_template("{prefix:>9} {msg}").unwrap());
         let chunks = multi.add(ProgressBar::new_spinner().with_prefix("chunks"));
         chunks.set_style(ProgressStyle::with_template("{prefix:>9} {msg}").unwrap());
+        let handles = vec![pages.clone(), requests.clone(), chunks.clone()];
         let task = tokio::spawn(async move {
+            let _multi = multi;
             let mut last = (Instant::now(), 0u64);
             loop {
                 let crawl = watch.crawl.snapshot();
@@ -67,13 +70,12 @@ pub fn start(watch: Watch, client: NotionClient, bars: bool) -> Progress {
                     last = (now, stats.total.requests);
                 }
                 requests.set_message(format!(
-                    "{} sent, {:.2}/s of {:.2}/s allowed, {} rate-limited (429), {} retries, paused {:.0}s{}",
+                    "{} sent, {:.2}/s (limit {:.2}/s), {} 429s, {} retries{}",
                     stats.total.requests,
                     rate,
                     stats.rate_per_second.min(limit),
                     stats.total.rate_limited,
                     stats.total.retries,
-                    stats.paused.as_secs_f64(),
                     eta(&watch, stats.total.requests, stats.rate_per_second),
                 ));
                 chunks.set_message(format!(
@@ -93,7 +95,7 @@ pub fn start(watch: Watch, client: NotionClient, bars: bool) -> Progress {
         });
         Progress {
             task,
-            bars: Some(multi),
+            bars: handles,
         }
     } else {
         let task = tokio::spawn(async move {
@@ -118,7 +120,10 @@ pub fn start(watch: Watch, client: NotionClient, bars: bool) -> Progress {
                 );
             }
         });
-        Progress { task, bars: None }
+        Progress {
+            task,
+            bars: Vec::new(),
+        }
     }
 }
 
