@@ -19,7 +19,10 @@
 //! [`Workspace::synthetic`]. [`Workspace::min_requests`] says how many
 //! requests a complete crawl needs at least (see [`MinRequests`] for the
 //! terms), and [`Workspace::page_tree_json`] what the crawler should produce
-//! for each page.
+//! for each page. The edit methods of [`Workspace`] (and
+//! [`MockServer::edit`] on a running server) change a block, add a page,
+//! trash, archive, unshare or delete one, with `last_edited_time` moving as
+//! in Notion: to the current minute, on the edited block and its page.
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
@@ -37,6 +40,7 @@
 mod config;
 mod crawl;
 mod dataset;
+mod edit;
 mod files;
 mod ids;
 mod server;
@@ -46,6 +50,7 @@ mod workspace;
 pub use config::{Faults, Latency, MockConfig, RateLimit};
 pub use crawl::MinRequests;
 pub use dataset::DatasetError;
+pub use edit::EditError;
 pub use server::{MockServer, RequestEvent, Stats};
 pub use synthetic::SyntheticConfig;
 pub use workspace::Workspace;

@@ -206,6 +206,7 @@ impl Generator {
             &info.id,
             (&info.times.0, &info.times.1),
             &Value::Array(specs),
+            &info.id,
         )
         .expect("generated blocks are valid");
         // Child pages and databases go at seeded places among the blocks.

@@ -3,10 +3,10 @@
 //! decide what an integration sees.
 //!
 //! Objects are kept by id in maps, each page with its own list of top-level
-//! blocks, so a later edit API can replace one page's record (and move its
-//! `last_edited_time`) without touching the rest. Synthetic workspaces keep
-//! only page metadata; their block content is generated from the seed when
-//! asked for (see [`crate::synthetic`]).
+//! blocks, so an edit (see [`crate::edit`]) replaces one page's record (and
+//! moves its `last_edited_time`) without touching the rest. Synthetic
+//! workspaces keep only page metadata; their block content is generated from
+//! the seed when asked for (see [`crate::synthetic`]) until an edit stores it.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -42,6 +42,8 @@ pub struct Workspace {
     pub(crate) generator: Option<Arc<Generator>>,
     /// What search can return, sorted; built on first use (an edit must reset it).
     pub(crate) search_index: OnceLock<Vec<SearchEntry>>,
+    /// Edits made so far (numbers the ids of added objects).
+    pub(crate) edit_count: u64,
 }
 
 /// One page or data source search can return.
@@ -340,9 +342,16 @@ impl Workspace {
         if let Some(d) = self.databases.get(id) {
             return Some(Node::Database(d));
         }
+        // A generated block exists while its page's content is still the
+        // generated one (an edit replaces it with stored blocks).
         let generator = self.generator.as_ref()?;
         generator
             .block(self, id)
+            .filter(|b| {
+                self.pages
+                    .get(&b.page)
+                    .is_some_and(|p| matches!(p.content, Content::Generated(_)))
+            })
             .map(|b| Node::Block(Cow::Owned(b)))
     }
 

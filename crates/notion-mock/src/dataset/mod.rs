@@ -85,30 +85,50 @@ pub(crate) struct Loader {
 }
 
 /// Normalizes a list of block specs for page `page_id` on their own (the
-/// synthetic generator's page content), with explicit ids where given.
-/// Returns the top-level ids and the blocks' records.
+/// synthetic generator's page content and edits), with explicit ids where
+/// given and ids derived from `at` otherwise. Returns the top-level ids and
+/// the blocks' records. Child pages and databases cannot be part of them.
 pub(crate) fn load_fragment(
     ws: &Workspace,
     page_id: &str,
     (created, edited): (&str, &str),
     blocks: &Value,
+    at: &str,
 ) -> Result<(Vec<String>, HashMap<String, crate::workspace::BlockRec>), DatasetError> {
-    let mut loader = Loader {
-        ns: ws.name.clone(),
-        default_created: created.to_string(),
-        default_edited: edited.to_string(),
-        default_user: ws
-            .users
-            .first()
-            .and_then(|u| u["id"].as_str().map(str::to_string)),
-        users: HashMap::new(),
-        ws: Workspace::default(),
-        referenced: Vec::new(),
-        defined: HashSet::new(),
-    };
+    let mut loader = Loader::fragment(ws, created, edited);
     let parent = json!({"type": "page_id", "page_id": page_id});
-    let top = loader.load_blocks(blocks, &parent, page_id, true, page_id)?;
+    let top = loader.load_blocks(blocks, &parent, page_id, true, at)?;
+    if !loader.ws.pages.is_empty() || !loader.ws.databases.is_empty() {
+        return Err(DatasetError::invalid(
+            at,
+            "child pages and databases cannot be added as blocks; add them as pages",
+        ));
+    }
+    loader.check_references(ws)?;
     Ok((top, loader.ws.blocks))
+}
+
+/// Loads a page spec (with its blocks, child pages and databases) into an
+/// existing workspace under `parent`, every object created and last edited
+/// at `now`. Returns the new page's id.
+pub(crate) fn add_page(
+    ws: &mut Workspace,
+    spec: &Value,
+    parent: Value,
+    shared: bool,
+    now: &str,
+    at: &str,
+) -> Result<String, DatasetError> {
+    let mut loader = Loader::fragment(ws, now, now);
+    loader.defined = ws.pages.keys().chain(ws.blocks.keys()).cloned().collect();
+    let id = loader.load_page(spec, parent, shared, None, at)?;
+    loader.check_references(ws)?;
+    let added = loader.ws;
+    ws.pages.extend(added.pages);
+    ws.blocks.extend(added.blocks);
+    ws.databases.extend(added.databases);
+    ws.data_sources.extend(added.data_sources);
+    Ok(id)
 }
 
 /// Loads a dataset document.
@@ -158,6 +178,46 @@ pub(crate) fn load(doc: Value) -> Result<Workspace, DatasetError> {
 }
 
 impl Loader {
+    /// A loader for objects added to the existing workspace `ws` (its name,
+    /// users and default author), with default times `created` and `edited`.
+    fn fragment(ws: &Workspace, created: &str, edited: &str) -> Loader {
+        Loader {
+            ns: ws.name.clone(),
+            default_created: created.to_string(),
+            default_edited: edited.to_string(),
+            default_user: ws
+                .users
+                .first()
+                .and_then(|u| u["id"].as_str().map(str::to_string)),
+            users: ws
+                .users
+                .iter()
+                .filter_map(|u| Some((u["id"].as_str()?.to_string(), u.clone())))
+                .collect(),
+            ws: Workspace::default(),
+            referenced: Vec::new(),
+            defined: HashSet::new(),
+        }
+    }
+
+    /// Checks that every key referenced by a fragment names an object of
+    /// the fragment or of the workspace `ws` it joins.
+    fn check_references(&self, ws: &Workspace) -> Result<(), DatasetError> {
+        for key in &self.referenced {
+            let id = derive_id(&self.ns, key);
+            let known = self.defined.contains(&id)
+                || ws.pages.contains_key(&id)
+                || ws.blocks.contains_key(&id)
+                || ws.databases.contains_key(&id)
+                || ws.data_sources.contains_key(&id)
+                || ws.users.iter().any(|u| u["id"] == id.as_str());
+            if !known {
+                return Err(DatasetError::UnknownReference(key.clone()));
+            }
+        }
+        Ok(())
+    }
+
     /// The id a reference names: an id as is, or the id derived from a key.
     pub(crate) fn resolve(&mut self, reference: &str) -> String {
         match parse_id(reference) {

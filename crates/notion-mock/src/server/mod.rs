@@ -126,6 +126,29 @@ impl MockServer {
         self.addr
     }
 
+    /// Edits the served workspace with the [`Workspace`] edit methods
+    /// (`set_block_text`, `add_page`, `trash_page`...); requests see the
+    /// edit as soon as this returns.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+    /// use notion_mock::{MockConfig, MockServer, Workspace};
+    /// let server = MockServer::start(Workspace::kitchen_sink(), MockConfig::unlimited()).await?;
+    /// let page = server.workspace().page_ids()[0].clone();
+    /// server.edit(|ws| ws.append_paragraph(&page, "Added tonight."))?;
+    /// server.edit(|ws| ws.trash_page(&page))?;
+    /// # Ok(()) }
+    /// ```
+    pub fn edit<R>(&self, edit: impl FnOnce(&mut Workspace) -> R) -> R {
+        edit(&mut self.state.ws.write().expect("workspace lock"))
+    }
+
+    /// A copy of the served workspace as it is now, edits included (for
+    /// `page_ids`, `page_tree_json`, `min_requests`...).
+    pub fn workspace(&self) -> Workspace {
+        self.state.ws.read().expect("workspace lock").clone()
+    }
+
     /// A snapshot of the request statistics.
     pub fn stats(&self) -> Stats {
         self.state.stats.lock().expect("stats lock").snapshot()
@@ -191,6 +214,7 @@ async fn serve(
     let event = |status| RequestEvent {
         at: arrived - state.started,
         endpoint: endpoint.clone(),
+        path: path.clone(),
         status,
     };
     let response = match (decision, fault) {

@@ -38,6 +38,8 @@ pub struct RequestEvent {
     pub at: Duration,
     /// The endpoint, ids replaced.
     pub endpoint: String,
+    /// The request's path, ids as sent (`/v1/blocks/<id>/children`).
+    pub path: String,
     /// The answer's status; 0 for a dropped connection.
     pub status: u16,
 }

@@ -4,6 +4,7 @@
 mod common;
 
 mod dataset;
+mod edits;
 mod envelopes;
 mod limits;
 mod pagination;
