@@ -177,8 +177,9 @@ impl Workspace {
     }
 
     /// Moves a page to the trash (`in_trash`, and the older `archived`),
-    /// with every page under it; moves the page's `last_edited_time` to now.
-    /// Returns the pages put in the trash: the page, then those under it.
+    /// with every page under it. Moves the `last_edited_time` of the page
+    /// and of its parent page (whose content loses the `child_page` block)
+    /// to now. Returns the pages put in the trash: the page, then those under it.
     pub fn trash_page(&mut self, page_id: &str) -> Result<Vec<String>, EditError> {
         self.flag_subtree(page_id, |o| {
             o["in_trash"] = json!(true);
@@ -186,8 +187,8 @@ impl Workspace {
         })
     }
 
-    /// Archives a page (`is_archived`), with every page under it; moves the
-    /// page's `last_edited_time` to now. Returns the pages archived.
+    /// Archives a page (`is_archived`), with every page under it; times
+    /// move as for [`Workspace::trash_page`]. Returns the pages archived.
     pub fn archive_page(&mut self, page_id: &str) -> Result<Vec<String>, EditError> {
         self.flag_subtree(page_id, |o| o["is_archived"] = json!(true))
     }
@@ -333,8 +334,23 @@ impl Workspace {
         for p in &pages {
             self.update_page(p, &flag);
         }
-        self.touch_page(&id, &now_minute());
+        let now = now_minute();
+        self.touch_page(&id, &now);
+        // Its `child_page` block left the parent's content.
+        if let Some(host) = self.host_page(&id) {
+            self.touch_page(&host, &now);
+        }
         Ok(pages)
+    }
+
+    /// The page whose content holds a page's `child_page` block, if any.
+    fn host_page(&self, page_id: &str) -> Option<String> {
+        let parent = self.pages.get(page_id)?.object.value()["parent"].clone();
+        match parent["type"].as_str()? {
+            "page_id" => parse_id(parent["page_id"].as_str()?),
+            "block_id" => self.page_of(parent["block_id"].as_str()?),
+            _ => None,
+        }
     }
 
     /// Sets the `parent` of a page or database object.

@@ -274,7 +274,11 @@ async fn trashed_archived_unshared_and_deleted_pages_leave_the_crawl_with_their_
         (page["in_trash"].clone(), page["archived"].clone()),
         (json!(true), json!(true))
     );
-    assert!(minutes.contains(&page["last_edited_time"].as_str().unwrap().to_string()));
+    let parent = page["parent"]["page_id"].as_str().unwrap();
+    let host = h.get(&format!("/v1/pages/{parent}")).await.body;
+    for edited in [&page, &host] {
+        assert!(minutes.contains(&edited["last_edited_time"].as_str().unwrap().to_string()));
+    }
     let under = h.get(&format!("/v1/pages/{}", trashed[1])).await.body;
     assert_eq!(under["in_trash"], true);
     let now_crawled = h.server.workspace().page_ids();
