@@ -15,12 +15,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use notion_mock::{
-    Latency, MockConfig, MockServer, RateLimit as MockRate, SyntheticConfig, Workspace,
-};
-use notion_source::client::{ClientConfig, NotionClient, SecretToken};
+use benchmarks::LIMIT_PER_SECOND;
+use notion_mock::{SyntheticConfig, Workspace};
 
-const LIMIT_PER_SECOND: f64 = 3.0;
 const TASKS: usize = 8;
 
 #[tokio::main]
@@ -37,26 +34,7 @@ async fn main() -> anyhow::Result<()> {
         ..SyntheticConfig::default()
     });
     let page_ids = Arc::new(workspace.page_ids());
-    let mock_config = MockConfig {
-        rate: MockRate::TokenBucket {
-            per_second: LIMIT_PER_SECOND,
-            burst: 10,
-        },
-        latency: Latency::LogNormal {
-            median: Duration::from_millis(250),
-            sigma: 0.5,
-        },
-        ..MockConfig::default()
-    };
-    let token = SecretToken::new(mock_config.token.clone());
-    let server = MockServer::start(workspace, mock_config).await?;
-    let client = NotionClient::new(
-        token,
-        ClientConfig {
-            base_url: server.url(),
-            ..ClientConfig::default()
-        },
-    )?;
+    let (server, client) = benchmarks::notion_like_mock(workspace).await?;
 
     println!(
         "client_rate: {requests} requests, {TASKS} tasks, mock limit {LIMIT_PER_SECOND}/s (token bucket, burst 10), log-normal latency 250 ms median"

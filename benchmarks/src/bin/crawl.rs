@@ -19,16 +19,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use notion_mock::{
-    Latency, MockConfig, MockServer, RateLimit as MockRate, SyntheticConfig, Workspace,
-};
-use notion_source::client::{ClientConfig, NotionClient, SecretToken};
+use benchmarks::LIMIT_PER_SECOND;
+use notion_mock::{SyntheticConfig, Workspace};
 use notion_source::crawler::{CrawlConfig, CrawlEvent, CrawlProgress, Crawler};
 use tokio::sync::{Mutex, mpsc};
 use tokio_util::sync::CancellationToken;
 
 /// The mock's limit and the client's default pace.
-const LIMIT_PER_SECOND: f64 = 3.0;
 /// The runner's bound between crawler and renderer.
 const CHANNEL_BOUND: usize = 16;
 /// Slices of the run in the timeline.
@@ -74,26 +71,7 @@ async fn main() -> anyhow::Result<()> {
         ..SyntheticConfig::default()
     });
     let min = workspace.min_requests();
-    let mock_config = MockConfig {
-        rate: MockRate::TokenBucket {
-            per_second: LIMIT_PER_SECOND,
-            burst: 10,
-        },
-        latency: Latency::LogNormal {
-            median: Duration::from_millis(250),
-            sigma: 0.5,
-        },
-        ..MockConfig::default()
-    };
-    let token = SecretToken::new(mock_config.token.clone());
-    let server = MockServer::start(workspace, mock_config).await?;
-    let client = NotionClient::new(
-        token,
-        ClientConfig {
-            base_url: server.url(),
-            ..ClientConfig::default()
-        },
-    )?;
+    let (server, client) = benchmarks::notion_like_mock(workspace).await?;
     let ideal = min.total as f64 / LIMIT_PER_SECOND;
     println!(
         "crawl: {} synthetic pages (seed {}), mock {LIMIT_PER_SECOND}/s token bucket (burst 10), log-normal latency 250 ms median; minimum {} requests = {:.0} s at the limit",
