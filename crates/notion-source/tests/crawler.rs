@@ -254,3 +254,62 @@ async fn queries_cut_at_the_result_cap_are_split_into_created_time_windows() {
     );
     server.stop().await;
 }
+
+/// Deletes one page from the mock at the moment the crawler plans to read
+/// it: the page vanishes between its listing and its block reads.
+struct VanishOnPlan {
+    server: std::sync::Arc<MockServer>,
+    page_id: String,
+}
+
+impl notion_source::crawler::PagePlanner for VanishOnPlan {
+    fn plan(&self, page: &notion_source::model::Page) -> notion_source::crawler::Plan {
+        if page.id == self.page_id {
+            self.server
+                .edit(|ws| ws.delete_page(&self.page_id))
+                .expect("page deleted");
+        }
+        notion_source::crawler::Plan::Read
+    }
+}
+
+#[tokio::test]
+async fn a_page_that_vanishes_mid_crawl_is_reported_and_the_rest_is_crawled() {
+    let ws = Workspace::kitchen_sink();
+    let victim = ws
+        .page_ids()
+        .into_iter()
+        .find(|id| expected_tree(&ws, id).page.title() == "Languages and symbols")
+        .unwrap();
+    let server = std::sync::Arc::new(
+        MockServer::start(ws.clone(), MockConfig::unlimited())
+            .await
+            .unwrap(),
+    );
+    let planner = VanishOnPlan {
+        server: server.clone(),
+        page_id: victim.clone(),
+    };
+    let config = CrawlConfig {
+        planner: Some(std::sync::Arc::new(planner)),
+        ..Default::default()
+    };
+    let out = crawl(&server, config).await;
+
+    assert_eq!(out.failed, [victim.clone()]);
+    let (page_id, error) = &out.report.failures[0];
+    assert_eq!(page_id, &victim);
+    assert_eq!(error.status, Some(404));
+    assert_eq!(error.code, "object_not_found");
+    assert!(
+        error.request_id.is_some(),
+        "the failure keeps Notion's request id"
+    );
+    let crawled: HashSet<String> = out.trees.iter().map(|t| t.page.id.clone()).collect();
+    let others: HashSet<String> = ws
+        .page_ids()
+        .into_iter()
+        .filter(|id| id != &victim)
+        .collect();
+    assert_eq!(crawled, others, "every other page is crawled");
+}
