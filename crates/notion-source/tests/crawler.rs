@@ -296,7 +296,7 @@ async fn a_page_that_vanishes_mid_crawl_is_reported_and_the_rest_is_crawled() {
     };
     let out = crawl(&server, config).await;
 
-    assert_eq!(out.failed, [victim.clone()]);
+    assert_eq!(out.failed, std::slice::from_ref(&victim));
     let (page_id, error) = &out.report.failures[0];
     assert_eq!(page_id, &victim);
     assert_eq!(error.status, Some(404));
