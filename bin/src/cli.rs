@@ -63,7 +63,8 @@ pub struct PipelineArgs {
     /// Tokenizer: o200k_base or cl100k_base (text-embedding-3) [default: o200k_base].
     #[arg(long, value_name = "NAME")]
     pub tokenizer: Option<String>,
-    /// Prefix each chunk's embed_text with the page title and heading path.
+    /// Prefix each chunk's embed_text with the page title and heading path
+    /// [default: true].
     #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
     pub contextual_header: Option<bool>,
     /// Average requests per second to Notion [default: 3].

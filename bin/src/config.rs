@@ -124,13 +124,15 @@ pub struct ChunkSettings {
 }
 
 impl Default for ChunkSettings {
+    /// The chunker's own defaults.
     fn default() -> Self {
+        let chunker = chunker::ChunkConfig::default();
         ChunkSettings {
-            max_tokens: 512,
-            overlap: 0,
-            min_tokens: 32,
-            tokenizer: "o200k_base".into(),
-            contextual_header: true,
+            max_tokens: chunker.max_tokens,
+            overlap: chunker.overlap_tokens,
+            min_tokens: chunker.min_tokens,
+            tokenizer: chunker.tokenizer.name().into(),
+            contextual_header: chunker.contextual_header,
         }
     }
 }
