@@ -77,7 +77,7 @@ pub fn pages(out: &Path) -> Vec<sink::PageRecord> {
 }
 
 /// The `notion-ingest` binary built beside this test binary
-/// (`cargo test --release --workspace` builds it).
+/// (`cargo test --release --workspace` builds it for `bin/tests`).
 pub fn binary() -> PathBuf {
     let exe = std::env::current_exe().unwrap();
     let dir = exe.parent().and_then(Path::parent).expect("target dir");
