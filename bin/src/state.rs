@@ -439,19 +439,23 @@ impl State {
     }
 
     /// Records a page found but not crawled (archived, trashed). A page
-    /// written before becomes a tombstone: its chunks are deleted.
+    /// written before becomes a tombstone: its chunks are deleted. Its row
+    /// is then the one a page first met in the trash gets (no Markdown, the
+    /// listed time), so the snapshot does not depend on the page's history.
     pub fn record_skip(&mut self, run: &RunInfo, page: &PageRow) -> Result<()> {
         let reason = page.skip_reason.as_deref().unwrap_or("skipped");
         match self.page(&page.page_id)? {
-            Some(entry) if entry.status == "ok" || entry.status == "failed" => {
-                self.tombstone(run, &page.page_id, reason)?;
-                self.conn.execute(
-                    "UPDATE pages SET status = 'skipped' WHERE page_id = ?1",
-                    params![page.page_id],
-                )?;
+            Some(entry)
+                if entry.status == "skipped" && entry.last_edited_time == page.last_edited_time =>
+            {
+                self.mark_seen(&run.run_id, &page.page_id)?
             }
-            Some(_) => self.mark_seen(&run.run_id, &page.page_id)?,
-            None => self.insert_without_chunks(run, page)?,
+            entry => {
+                if entry.is_some_and(|e| e.status == "ok" || e.status == "failed") {
+                    self.tombstone(run, &page.page_id, reason)?;
+                }
+                self.insert_without_chunks(run, page)?;
+            }
         }
         Ok(())
     }

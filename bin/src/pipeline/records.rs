@@ -7,12 +7,25 @@ use notion_source::model::Page;
 
 use crate::state::{ChunkRow, PageRow, ts};
 
+/// A page's URL in Notion's id-only form on the page's host
+/// (`https://www.notion.so/<id>`), which Notion redirects to the page.
+/// Notion lists a page with a title slug in its URL, but a page found
+/// through its parent's `child_page` block has none; the id-only form is
+/// the same whichever way the crawl found the page, and survives renames.
+fn page_url(page: &Page) -> String {
+    let base = page
+        .url
+        .rsplit_once('/')
+        .map_or("https://www.notion.so", |(b, _)| b);
+    format!("{base}/{}", page.id.replace('-', ""))
+}
+
 /// The page-level columns every row of a page shares.
 fn base_row(page: &Page, status: &str) -> PageRow {
     PageRow {
         page_id: page.id.clone(),
         title: page.title(),
-        url: page.url.clone(),
+        url: page_url(page),
         parent_id: page.parent.id().map(str::to_string),
         parent_type: page.parent.type_name().to_string(),
         data_source_id: page.data_source_id().map(str::to_string),
@@ -67,6 +80,7 @@ pub(crate) fn chunk_rows(
     chunks: &[Chunk],
     tokenizer: &str,
 ) -> Vec<ChunkRow> {
+    let page_url = page_url(page);
     chunks
         .iter()
         .map(|chunk| {
@@ -75,8 +89,8 @@ pub(crate) fn chunk_rows(
                 .block_ids
                 .iter()
                 .find(|id| rendered.blocks.iter().any(|b| &b.block_id == *id))
-                .map(|id| block_url(&page.url, id))
-                .unwrap_or_else(|| page.url.clone());
+                .map(|id| block_url(&page_url, id))
+                .unwrap_or_else(|| page_url.clone());
             ChunkRow {
                 chunk_index: index,
                 chunk_id: sink::chunk_id(&page.id, index),

@@ -47,7 +47,8 @@ pub(crate) enum WorkKind {
 }
 
 /// Renders each crawled page to Markdown. Titles of the pages seen so far
-/// make links and relations readable.
+/// make links and relations readable; links to pages use Notion's id-only
+/// URLs (known URLs would depend on the order pages arrive in).
 pub(crate) fn render(
     mut input: Receiver<CrawlEvent>,
     output: Sender<Work>,
@@ -62,8 +63,8 @@ pub(crate) fn render(
             CrawlEvent::Page(tree) => {
                 let title = tree.page.title();
                 ctx.page_titles.insert(tree.page.id.clone(), title);
-                ctx.page_urls
-                    .insert(tree.page.id.clone(), tree.page.url.clone());
+                // No page URLs: links to pages are Notion's id-only URLs,
+                // the same whichever pages this run happened to render first.
                 let rendered = render_page(&tree, &ctx);
                 let children = ChildDocuments::of(&tree);
                 for child in &children.pages {

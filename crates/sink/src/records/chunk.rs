@@ -37,7 +37,7 @@ pub struct ChunkRecord {
     pub url: String,
     /// The page's title.
     pub page_title: String,
-    /// The page's URL.
+    /// The page's URL, id-only (`https://www.notion.so/<id>`), stable across renames.
     pub page_url: String,
     /// The page's parent (page, data source, database or block); none for a
     /// workspace parent.

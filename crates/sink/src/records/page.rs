@@ -103,7 +103,7 @@ pub struct PageRecord {
     pub page_id: String,
     /// The page's title.
     pub title: Option<String>,
-    /// The page's URL.
+    /// The page's URL, id-only (`https://www.notion.so/<id>`), stable across renames.
     pub url: Option<String>,
     /// The page's parent; none for a workspace parent.
     pub parent_id: Option<String>,
