@@ -507,6 +507,17 @@ impl State {
         Ok(n)
     }
 
+    /// Pages whose chunks this run deleted because the page went away
+    /// (trashed, archived, unshared, deleted), not because it shrank.
+    pub fn pages_removed(&self, run_id: &str) -> Result<u64> {
+        let n: i64 = self.conn.query_row(
+            "SELECT COUNT(DISTINCT page_id) FROM deletes WHERE run_id = ?1 AND reason != 'chunk_removed'",
+            params![run_id],
+            |r| r.get(0),
+        )?;
+        Ok(n as u64)
+    }
+
     /// Pages that were ok before this run and that this run has not seen.
     pub fn unseen_pages(&self, run_id: &str) -> Result<Vec<String>> {
         let mut stmt = self.conn.prepare(

@@ -41,9 +41,7 @@ fn parse_args() -> anyhow::Result<Args> {
         pages: 1000,
         seed: 7,
     };
-    let mut it = std::env::args().skip(1);
-    while let Some(flag) = it.next() {
-        let value = it.next().with_context(|| format!("{flag} needs a value"))?;
+    for (flag, value) in benchmarks::flag_pairs()? {
         match flag.as_str() {
             "--pages" => args.pages = value.parse().context("--pages takes a number")?,
             "--seed" => args.seed = value.parse().context("--seed takes a number")?,

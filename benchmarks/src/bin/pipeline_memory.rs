@@ -45,9 +45,7 @@ fn parse_args() -> anyhow::Result<Args> {
         seed: 7,
         bin: None,
     };
-    let mut it = std::env::args().skip(1);
-    while let Some(flag) = it.next() {
-        let value = it.next().with_context(|| format!("{flag} needs a value"))?;
+    for (flag, value) in benchmarks::flag_pairs()? {
         match flag.as_str() {
             "--pages" => {
                 args.pages = value

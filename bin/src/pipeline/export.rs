@@ -27,19 +27,19 @@ pub struct ExportReport {
     pub upserts: u64,
     /// Chunk ids this run asks consumers to delete.
     pub deletes: u64,
-    /// Pages found deleted, trashed or unshared in this run.
+    /// Pages whose chunks this run deletes because they were trashed,
+    /// archived, unshared or deleted.
     pub deleted_pages: u64,
 }
 
 /// Pages the store holds that this run's complete listing did not find:
 /// each is retrieved once; if Notion answers 404, or says it is trashed or
-/// archived, it becomes a tombstone. Returns how many.
+/// archived, it becomes a tombstone.
 pub(crate) async fn tombstone_unseen(
     client: &NotionClient,
     state: &mut State,
     run: &Run,
-) -> Result<u64> {
-    let mut deleted = 0;
+) -> Result<()> {
     for page_id in state.unseen_pages(&run.run_id)? {
         let reason = match client.retrieve_page(&page_id, &["title"]).await {
             Ok(page) if page.in_trash || page.archived => "trashed",
@@ -56,9 +56,8 @@ pub(crate) async fn tombstone_unseen(
             }
         };
         state.tombstone(run, &page_id, reason)?;
-        deleted += 1;
     }
-    Ok(deleted)
+    Ok(())
 }
 
 /// Decoded bytes per Parquet row group of the export. A writer holds its

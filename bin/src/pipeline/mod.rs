@@ -62,6 +62,21 @@ pub struct PipelineConfig {
     pub store_delay: Option<Duration>,
 }
 
+impl PipelineConfig {
+    /// The defaults (crawl, chunking, 128 MiB shards, incremental), writing
+    /// into `out_dir`.
+    pub fn new(out_dir: impl Into<std::path::PathBuf>) -> Self {
+        PipelineConfig {
+            out_dir: out_dir.into(),
+            crawl: CrawlConfig::default(),
+            chunk: chunker::ChunkConfig::default(),
+            full: false,
+            shard_bytes: 128 << 20,
+            store_delay: None,
+        }
+    }
+}
+
 /// Live counters of the later stages, for progress and the backpressure test.
 #[derive(Debug, Default)]
 pub struct StageCounters {
@@ -189,12 +204,14 @@ pub async fn run(
         state.end_run(&run.run_id, "interrupted", &serde_json::json!({}))?;
         None
     } else {
-        let deleted = if crawl.listing_complete {
-            export::tombstone_unseen(&client, &mut state, &run).await?
+        if crawl.listing_complete {
+            export::tombstone_unseen(&client, &mut state, &run).await?;
         } else {
             tracing::warn!("the listing did not complete; deletions are not detected in this run");
-            0
-        };
+        }
+        // Pages seen in the trash by the crawl and pages gone from the
+        // listing alike.
+        let deleted = state.pages_removed(&run.run_id)?;
         let out = out_dir.clone();
         let summary =
             serde_json::json!({"crawl": &crawl, "store": &store, "deleted_pages": deleted});

@@ -196,10 +196,10 @@ async fn trashed_unshared_and_deleted_pages_become_deletes_of_all_their_chunks()
     }
     // Removed pages hold no chunk and are not `ok` in the snapshot.
     let page_rows = by_page_id(pages(out.path()));
-    for page in removed_pages {
+    for page in &removed_pages {
         assert!(
             page_rows
-                .get(page)
+                .get(*page)
                 .is_none_or(|r| r.status != sink::PageStatus::Ok),
             "page {page}"
         );
@@ -210,10 +210,14 @@ async fn trashed_unshared_and_deleted_pages_become_deletes_of_all_their_chunks()
         retrieves <= removed.all().count() as u64,
         "{retrieves} retrieves"
     );
-    assert_eq!(
-        report.export.as_ref().unwrap().deletes,
-        deletes.len() as u64
-    );
+    let export = report.export.as_ref().unwrap();
+    assert_eq!(export.deletes, deletes.len() as u64);
+    let removed_with_chunks: HashSet<&String> = before
+        .values()
+        .map(|c| &c.page_id)
+        .filter(|p| removed_pages.contains(p))
+        .collect();
+    assert_eq!(export.deleted_pages, removed_with_chunks.len() as u64);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -6,7 +6,6 @@ use std::path::{Path, PathBuf};
 use notion_ingest::pipeline::{self, PipelineConfig, PipelineReport, Watch};
 use notion_mock::{MockConfig, MockServer, Workspace};
 use notion_source::client::{ClientConfig, NotionClient, RateLimit, SecretToken};
-use notion_source::crawler::CrawlConfig;
 use tokio_util::sync::CancellationToken;
 
 /// The token the mock accepts.
@@ -27,14 +26,7 @@ pub fn fast_client(server: &MockServer) -> NotionClient {
 
 /// The pipeline's default configuration, writing into `out`.
 pub fn config(out: &Path) -> PipelineConfig {
-    PipelineConfig {
-        out_dir: out.to_path_buf(),
-        crawl: CrawlConfig::default(),
-        chunk: chunker::ChunkConfig::default(),
-        full: false,
-        shard_bytes: 128 << 20,
-        store_delay: None,
-    }
+    PipelineConfig::new(out)
 }
 
 /// Runs the pipeline in-process against `server`.
