@@ -384,42 +384,7 @@ impl State {
             "DELETE FROM deletes WHERE run_id = ?1 AND page_id = ?2 AND chunk_id IN (SELECT chunk_id FROM chunks WHERE page_id = ?2)",
             params![run_id, page.page_id],
         )?;
-        tx.execute(
-            "INSERT INTO pages (page_id, title, url, parent_id, parent_type, data_source_id, properties, created_time, last_edited_time,
-                                markdown, markdown_hash, chunk_count, status, error_code, error_message, request_id, skip_reason,
-                                written_run, seen_run, ingested_at, children)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?18, ?19, ?20)
-             ON CONFLICT (page_id) DO UPDATE SET
-                title = excluded.title, url = excluded.url, parent_id = excluded.parent_id, parent_type = excluded.parent_type,
-                data_source_id = excluded.data_source_id, properties = excluded.properties, created_time = excluded.created_time,
-                last_edited_time = excluded.last_edited_time, markdown = excluded.markdown, markdown_hash = excluded.markdown_hash,
-                chunk_count = excluded.chunk_count, status = excluded.status, error_code = excluded.error_code,
-                error_message = excluded.error_message, request_id = excluded.request_id, skip_reason = excluded.skip_reason,
-                written_run = excluded.written_run, seen_run = excluded.seen_run, ingested_at = excluded.ingested_at,
-                children = excluded.children",
-            params![
-                page.page_id,
-                page.title,
-                page.url,
-                page.parent_id,
-                page.parent_type,
-                page.data_source_id,
-                page.properties,
-                page.created_time,
-                page.last_edited_time,
-                page.markdown,
-                page.markdown_hash,
-                chunks.len() as i64,
-                page.status,
-                page.error_code,
-                page.error_message,
-                page.request_id,
-                page.skip_reason,
-                run_id,
-                ingested,
-                page.children,
-            ],
-        )?;
+        upsert_page(&tx, run, page, Some(chunks.len()))?;
         tx.commit()?;
         Ok(Written::Changed)
     }
@@ -461,31 +426,7 @@ impl State {
     }
 
     fn insert_without_chunks(&mut self, run: &RunInfo, page: &PageRow) -> Result<()> {
-        self.conn.execute(
-            "INSERT OR REPLACE INTO pages (page_id, title, url, parent_id, parent_type, data_source_id, properties, created_time, last_edited_time,
-                                markdown, markdown_hash, chunk_count, status, error_code, error_message, request_id, skip_reason,
-                                written_run, seen_run, ingested_at, children)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, '', '', 0, ?10, ?11, ?12, ?13, ?14, ?15, ?15, ?16, '{}')",
-            params![
-                page.page_id,
-                page.title,
-                page.url,
-                page.parent_id,
-                page.parent_type,
-                page.data_source_id,
-                page.properties,
-                page.created_time,
-                page.last_edited_time,
-                page.status,
-                page.error_code,
-                page.error_message,
-                page.request_id,
-                page.skip_reason,
-                run.run_id,
-                ts(run.started_at),
-            ],
-        )?;
-        Ok(())
+        upsert_page(&self.conn, run, page, None)
     }
 
     /// Marks a page deleted (trashed, archived, unshared, gone): all its
@@ -533,4 +474,59 @@ impl State {
     pub fn conn(&self) -> &Connection {
         &self.conn
     }
+}
+
+/// Writes a page's row as this run's. `chunk_count` is `None` for a page
+/// without content (failed, skipped): no Markdown, no chunks, no children.
+fn upsert_page(
+    conn: &Connection,
+    run: &RunInfo,
+    page: &PageRow,
+    chunk_count: Option<usize>,
+) -> Result<()> {
+    let (markdown, hash, children) = match chunk_count {
+        Some(_) => (
+            page.markdown.as_str(),
+            page.markdown_hash.as_str(),
+            page.children.as_str(),
+        ),
+        None => ("", "", "{}"),
+    };
+    conn.execute(
+        "INSERT INTO pages (page_id, title, url, parent_id, parent_type, data_source_id, properties, created_time, last_edited_time,
+                            markdown, markdown_hash, chunk_count, status, error_code, error_message, request_id, skip_reason,
+                            written_run, seen_run, ingested_at, children)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?18, ?19, ?20)
+         ON CONFLICT (page_id) DO UPDATE SET
+            title = excluded.title, url = excluded.url, parent_id = excluded.parent_id, parent_type = excluded.parent_type,
+            data_source_id = excluded.data_source_id, properties = excluded.properties, created_time = excluded.created_time,
+            last_edited_time = excluded.last_edited_time, markdown = excluded.markdown, markdown_hash = excluded.markdown_hash,
+            chunk_count = excluded.chunk_count, status = excluded.status, error_code = excluded.error_code,
+            error_message = excluded.error_message, request_id = excluded.request_id, skip_reason = excluded.skip_reason,
+            written_run = excluded.written_run, seen_run = excluded.seen_run, ingested_at = excluded.ingested_at,
+            children = excluded.children",
+        params![
+            page.page_id,
+            page.title,
+            page.url,
+            page.parent_id,
+            page.parent_type,
+            page.data_source_id,
+            page.properties,
+            page.created_time,
+            page.last_edited_time,
+            markdown,
+            hash,
+            chunk_count.unwrap_or(0) as i64,
+            page.status,
+            page.error_code,
+            page.error_message,
+            page.request_id,
+            page.skip_reason,
+            run.run_id,
+            ts(run.started_at),
+            children,
+        ],
+    )?;
+    Ok(())
 }

@@ -23,7 +23,9 @@ use crate::model::{Block, BlockKind, UnknownType};
 type SyncedFuture = Shared<BoxFuture<'static, Result<Arc<Vec<Block>>, FetchError>>>;
 
 /// The content of synced blocks, read once per run and shared by the
-/// original and all its copies, on any page.
+/// original and all its copies, on any page. It holds every original read
+/// until the run ends: memory grows with the workspace's synced content
+/// (usually small), not with its pages.
 #[derive(Clone, Default)]
 pub(crate) struct SyncedCache {
     entries: Arc<Mutex<HashMap<String, SyncedFuture>>>,
