@@ -75,6 +75,14 @@ fn expected_tree(ws: &Workspace, id: &str) -> PageTree {
         .expect("expected tree parses")
 }
 
+/// The id of the dataset's page titled `title`.
+fn page_titled(ws: &Workspace, title: &str) -> String {
+    ws.page_ids()
+        .into_iter()
+        .find(|id| expected_tree(ws, id).page.title() == title)
+        .unwrap_or_else(|| panic!("no page titled {title:?}"))
+}
+
 #[tokio::test]
 async fn kitchen_sink_every_page_once_every_block_in_order_in_the_minimum_requests() {
     let ws = Workspace::kitchen_sink();
@@ -128,11 +136,7 @@ async fn kitchen_sink_every_page_once_every_block_in_order_in_the_minimum_reques
 #[tokio::test]
 async fn the_big_page_takes_103_block_children_requests() {
     let ws = Workspace::kitchen_sink();
-    let big = ws
-        .page_ids()
-        .into_iter()
-        .find(|id| expected_tree(&ws, id).page.title() == "A big page")
-        .expect("the big page");
+    let big = page_titled(&ws, "A big page");
     let server = MockServer::start(ws.clone(), MockConfig::unlimited())
         .await
         .unwrap();
@@ -207,11 +211,7 @@ async fn faults_lose_nothing() {
 #[tokio::test]
 async fn excluded_pages_and_their_children_are_not_crawled() {
     let ws = Workspace::kitchen_sink();
-    let deep = ws
-        .page_ids()
-        .into_iter()
-        .find(|id| expected_tree(&ws, id).page.title() == "Deep nesting")
-        .unwrap();
+    let deep = page_titled(&ws, "Deep nesting");
     let server = MockServer::start(ws.clone(), MockConfig::unlimited())
         .await
         .unwrap();
@@ -276,11 +276,7 @@ impl notion_source::crawler::PagePlanner for VanishOnPlan {
 #[tokio::test]
 async fn a_page_that_vanishes_mid_crawl_is_reported_and_the_rest_is_crawled() {
     let ws = Workspace::kitchen_sink();
-    let victim = ws
-        .page_ids()
-        .into_iter()
-        .find(|id| expected_tree(&ws, id).page.title() == "Languages and symbols")
-        .unwrap();
+    let victim = page_titled(&ws, "Languages and symbols");
     let server = std::sync::Arc::new(
         MockServer::start(ws.clone(), MockConfig::unlimited())
             .await
