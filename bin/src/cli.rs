@@ -1,11 +1,13 @@
 //! Command-line interface: the subcommands and their flags (clap).
 //!
 //! Flags override the TOML config file, which overrides the defaults; the
-//! merge happens in [`crate::config`].
+//! merge happens in [`crate::config`]. The defaults shown by `--help` come
+//! from [`engine::Settings::default`], the one place they are set
+//! ([`command`] adds them).
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
 /// Turns a Notion workspace into token-aware text chunks in Parquet.
 #[derive(Debug, Parser)]
@@ -30,8 +32,10 @@ pub enum Command {
     Run(RunArgs),
     /// Run the real pipeline against a bundled demo workspace served by an
     /// in-process mock Notion server (no Notion account needed).
+    #[cfg(feature = "demo")]
     Demo(DemoArgs),
     /// Serve a dataset as a mock Notion API on a local port.
+    #[cfg(feature = "demo")]
     Mock(MockArgs),
     /// Describe what a run wrote: pages, chunks, tokens, failures, schema.
     Inspect(InspectArgs),
@@ -54,28 +58,33 @@ pub struct PipelineArgs {
     /// reachable only through them (repeatable).
     #[arg(long = "exclude", value_name = "ID_OR_URL")]
     pub exclude: Vec<String>,
-    /// Maximum tokens per chunk [default: 512].
+    /// Maximum tokens per chunk.
     #[arg(long, value_name = "N")]
     pub max_tokens: Option<usize>,
-    /// Tokens of overlap between consecutive chunks [default: 0].
+    /// Tokens of overlap between consecutive chunks.
     #[arg(long, value_name = "N")]
     pub overlap: Option<usize>,
-    /// Tokenizer: o200k_base or cl100k_base (text-embedding-3) [default: o200k_base].
+    /// A piece smaller than this many tokens is merged into a neighbour.
+    #[arg(long, value_name = "N")]
+    pub min_tokens: Option<usize>,
+    /// Tokenizer: o200k_base or cl100k_base (text-embedding-3).
     #[arg(long, value_name = "NAME")]
     pub tokenizer: Option<String>,
-    /// Prefix each chunk's embed_text with the page title and heading path
-    /// [default: true].
+    /// Prefix each chunk's embed_text with the page title and heading path.
     #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
     pub contextual_header: Option<bool>,
-    /// Average requests per second to Notion [default: 3].
+    /// Average requests per second to Notion.
     #[arg(long, value_name = "RPS")]
     pub rate: Option<f64>,
     /// Use a budget of N requests per 60-second window instead of --rate.
     #[arg(long, value_name = "N")]
     pub window_budget: Option<u32>,
-    /// Pages crawled at once [default: 8].
+    /// Pages crawled at once.
     #[arg(long, value_name = "N")]
     pub concurrency: Option<usize>,
+    /// Rotate Parquet shards at about this size, in MB.
+    #[arg(long, value_name = "MB")]
+    pub shard_mb: Option<u64>,
     /// Re-crawl every page, ignoring the state of previous runs.
     #[arg(long)]
     pub full: bool,
@@ -157,4 +166,49 @@ pub struct InspectArgs {
     /// Print as JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+/// The command line with the defaults of [`engine::Settings`] in the help of
+/// every flag that has one.
+pub fn command() -> clap::Command {
+    let d = engine::Settings::default();
+    let defaults: [(&str, String); 9] = [
+        ("out", engine::settings::DEFAULT_OUT.to_string()),
+        ("max_tokens", d.chunk.max_tokens.to_string()),
+        ("overlap", d.chunk.overlap.to_string()),
+        (
+            "min_tokens",
+            format!(
+                "{}, at most max_tokens/4",
+                chunker::ChunkConfig::default().min_tokens
+            ),
+        ),
+        ("tokenizer", d.chunk.tokenizer.clone()),
+        ("contextual_header", d.chunk.contextual_header.to_string()),
+        ("rate", d.notion.rate.to_string()),
+        ("concurrency", d.crawl.concurrency.to_string()),
+        ("shard_mb", d.output.shard_mb.to_string()),
+    ];
+    let mut command = Cli::command();
+    for sub in ["run", "demo"] {
+        if command.find_subcommand(sub).is_none() {
+            continue;
+        }
+        command = command.mut_subcommand(sub, |mut sub| {
+            for (id, value) in &defaults {
+                sub = sub.mut_arg(*id, |arg| {
+                    let help = arg.get_help().map(|h| h.to_string()).unwrap_or_default();
+                    arg.help(format!("{help} [default: {value}]"))
+                });
+            }
+            sub
+        });
+    }
+    command
+}
+
+/// Parses the process's arguments with [`command`]'s help.
+pub fn parse() -> Cli {
+    let matches = command().get_matches();
+    Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
 }

@@ -10,7 +10,7 @@ pub enum Outcome {
     Success,
     /// An unexpected error (I/O, a bug); the message says what.
     Error,
-    /// Bad flags or configuration (also clap's own code for bad flags).
+    /// Bad flags or configuration; nothing was sent.
     Usage,
     /// Notion refused the token (401).
     Unauthorized,
@@ -18,7 +18,14 @@ pub enum Outcome {
     NothingShared,
     /// Some pages failed; everything else was written.
     PartialFailure,
-    /// Stopped by Ctrl-C or SIGTERM; pages already read were written.
+    /// Notion could not be reached (connection refused, DNS, TLS, timeouts).
+    Unreachable,
+    /// Another run holds the output directory.
+    Busy,
+    /// Notion asked to wait longer than the configured cap: the state is
+    /// saved, retry later.
+    Throttled,
+    /// Stopped by Ctrl-C or SIGTERM; pages already read were stored.
     Interrupted,
 }
 
@@ -32,9 +39,26 @@ impl Outcome {
             Outcome::Unauthorized => 3,
             Outcome::NothingShared => 4,
             Outcome::PartialFailure => 5,
+            Outcome::Unreachable => 6,
+            Outcome::Busy => 7,
+            Outcome::Throttled => 8,
             Outcome::Interrupted => 130,
         }
     }
+
+    /// Every outcome, in code order (for the README's table test).
+    pub const ALL: [Outcome; 10] = [
+        Outcome::Success,
+        Outcome::Error,
+        Outcome::Usage,
+        Outcome::Unauthorized,
+        Outcome::NothingShared,
+        Outcome::PartialFailure,
+        Outcome::Unreachable,
+        Outcome::Busy,
+        Outcome::Throttled,
+        Outcome::Interrupted,
+    ];
 }
 
 impl From<Outcome> for ExitCode {

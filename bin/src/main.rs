@@ -3,15 +3,13 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
-
-use notion_ingest::cli::{Cli, Command};
+use notion_ingest::cli::Command;
 use notion_ingest::commands;
 use notion_ingest::exit::Outcome;
 
 fn main() -> ExitCode {
     keep_large_allocations_out_of_the_heap();
-    let cli = Cli::parse();
+    let cli = notion_ingest::cli::parse();
     init_logging(cli.verbose);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -26,7 +24,9 @@ fn main() -> ExitCode {
     let outcome = runtime.block_on(async {
         match cli.command {
             Command::Run(args) => commands::run(args).await,
+            #[cfg(feature = "demo")]
             Command::Demo(args) => commands::demo(args).await,
+            #[cfg(feature = "demo")]
             Command::Mock(args) => commands::mock(args).await,
             Command::Inspect(args) => commands::inspect(args),
         }

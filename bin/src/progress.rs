@@ -8,7 +8,7 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use notion_source::NotionClient;
 use tokio::task::JoinHandle;
 
-use crate::pipeline::Watch;
+use engine::Watch;
 
 /// A running progress display; [`finish`](Self::finish) stops it.
 pub struct Progress {

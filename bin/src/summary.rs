@@ -9,7 +9,7 @@ use anyhow::{Context, Result};
 use serde::Serialize;
 
 use crate::exit::Outcome;
-use crate::pipeline::PipelineReport;
+use engine::RunReport;
 
 /// The final summary of a run (printed, or as JSON with `--json`).
 #[derive(Debug, Serialize)]
@@ -34,6 +34,9 @@ pub struct Summary {
     pub tokens_written: u64,
     /// Chunks in the published snapshot.
     pub snapshot_chunks: u64,
+    /// Pages built from the state store without a request (new settings, a
+    /// new renderer, a renamed page they link to).
+    pub rebuilt_from_store: u64,
     /// Requests sent, retries included.
     pub requests: u64,
     /// The fewest requests the content needed, when known (the demo's mock computes it).
@@ -46,8 +49,12 @@ pub struct Summary {
     pub retries: u64,
     /// Pages that failed, with Notion's code and request id.
     pub failures: Vec<Failure>,
+    /// Listing requests that failed for good.
+    pub listing_errors: Vec<String>,
     /// Blocks shown only as a marker, by type.
     pub unsupported_blocks: BTreeMap<String, u64>,
+    /// State store errors met (each logged).
+    pub store_errors: u64,
     /// Wall time in seconds.
     pub seconds: f64,
 }
@@ -59,13 +66,13 @@ pub struct PageCounts {
     pub discovered: u64,
     /// Written (new or changed).
     pub written: u64,
-    /// Read again but unchanged.
+    /// Not read again, or read again and unchanged.
     pub unchanged: u64,
     /// Failed for good.
     pub failed: u64,
     /// Skipped (archived, trashed).
     pub skipped: u64,
-    /// Found deleted, trashed or unshared since the last run.
+    /// Found deleted, trashed, unshared or excluded since the last run.
     pub deleted: u64,
 }
 
@@ -85,8 +92,8 @@ pub struct Failure {
 }
 
 impl Summary {
-    /// The summary of a pipeline run.
-    pub fn new(report: &PipelineReport, out_dir: &Path, minimum: Option<u64>) -> Summary {
+    /// The summary of an engine run.
+    pub fn new(report: &RunReport, out_dir: &Path, minimum: Option<u64>) -> Summary {
         let crawl = &report.crawl;
         let failures: Vec<Failure> = crawl
             .failures
@@ -100,11 +107,23 @@ impl Summary {
             })
             .collect();
         let nothing = crawl.progress.discovered == 0 && crawl.progress.data_sources == 0;
+        let unreachable = !crawl.listing_errors.is_empty()
+            && crawl
+                .listing_errors
+                .iter()
+                .all(|e| e.code == "transport_error");
         let outcome = if crawl.cancelled {
             Outcome::Interrupted
-        } else if nothing {
+        } else if nothing && unreachable {
+            Outcome::Unreachable
+        } else if nothing && !crawl.listing_errors.is_empty() {
+            Outcome::Error
+        } else if nothing && report.scope == "complete" {
             Outcome::NothingShared
-        } else if !failures.is_empty() || !crawl.listing_errors.is_empty() {
+        } else if !failures.is_empty()
+            || !crawl.listing_errors.is_empty()
+            || report.build.pages_failed > 0
+        {
             Outcome::PartialFailure
         } else {
             Outcome::Success
@@ -118,16 +137,19 @@ impl Summary {
             out_dir: out_dir.to_path_buf(),
             pages: PageCounts {
                 discovered: crawl.progress.discovered,
-                written: report.store.pages_written,
-                unchanged: report.store.pages_unchanged,
-                failed: report.store.pages_failed,
-                skipped: report.store.pages_skipped,
+                written: report.build.pages_written,
+                unchanged: report.stored.pages_unchanged
+                    + report.stored.pages_same
+                    + report.build.pages_unchanged,
+                failed: report.stored.pages_failed + report.build.pages_failed,
+                skipped: report.stored.pages_skipped,
                 deleted: export.deleted_pages,
             },
             blocks: crawl.progress.blocks,
-            chunks_written: report.store.chunks,
-            tokens_written: report.store.tokens,
+            chunks_written: report.build.chunks,
+            tokens_written: report.build.tokens,
             snapshot_chunks: export.snapshot_chunks,
+            rebuilt_from_store: report.rebuilt_from_store,
             requests: crawl.client.total.requests,
             minimum_requests: minimum,
             requests_per_endpoint: crawl
@@ -139,12 +161,14 @@ impl Summary {
             rate_limited: crawl.client.total.rate_limited,
             retries: crawl.client.total.retries,
             failures,
+            listing_errors: crawl.listing_errors.iter().map(ToString::to_string).collect(),
             unsupported_blocks: report
-                .store
+                .build
                 .unsupported_blocks
                 .iter()
                 .map(|(k, v)| (k.clone(), *v))
                 .collect(),
+            store_errors: report.store_errors,
             seconds: report.seconds,
         }
     }
@@ -166,6 +190,12 @@ impl Summary {
             "  content   {} blocks -> {} chunks, {} tokens written; snapshot holds {} chunks",
             self.blocks, self.chunks_written, self.tokens_written, self.snapshot_chunks
         );
+        if self.rebuilt_from_store > 0 {
+            eprintln!(
+                "  rebuilt   {} pages from the state store (no request)",
+                self.rebuilt_from_store
+            );
+        }
         let minimum = self
             .minimum_requests
             .map(|m| format!(" (minimum for this content: {m})"))
@@ -179,6 +209,9 @@ impl Summary {
                 "  marked    {:?} (blocks shown as a marker)",
                 self.unsupported_blocks
             );
+        }
+        for e in self.listing_errors.iter().take(5) {
+            eprintln!("  LISTING   {e}");
         }
         for f in self.failures.iter().take(20) {
             eprintln!(
@@ -199,6 +232,7 @@ impl Summary {
             Outcome::Success => format!("done: {}", self.out_dir.display()),
             Outcome::PartialFailure => format!("done with failures: {} (everything else written)", self.out_dir.display()),
             Outcome::Interrupted => "interrupted: pages already read are stored; run again to continue (nothing new was published)".into(),
+            Outcome::Unreachable => "could not reach Notion: check the network, a proxy, or --api-url".into(),
             Outcome::NothingShared => {
                 "nothing is shared with this integration: open a page in Notion, ... menu > Connections, and add the integration".into()
             }
@@ -295,4 +329,14 @@ fn histogram(tokens: &[u32]) -> Vec<(String, u64)> {
             (label, counts[i])
         })
         .collect()
+}
+
+/// Prints the summary as JSON on stdout. A closed or full stdout is an
+/// error the caller reports, never a panic.
+pub fn print_json(summary: &Summary) -> Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer_pretty(&mut out, summary).context("cannot write the summary")?;
+    writeln!(out).context("cannot write the summary")?;
+    out.flush().context("cannot write the summary")
 }

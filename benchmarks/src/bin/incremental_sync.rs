@@ -30,12 +30,11 @@ use std::time::Instant;
 use anyhow::{Context, bail};
 use benchmarks::LIMIT_PER_SECOND;
 use futures::TryStreamExt;
-use notion_ingest::pipeline::{self, PipelineConfig, PipelineReport, Watch};
+use engine::{EngineConfig, RunOptions, RunReport as PipelineReport};
 use notion_mock::{MockConfig, MockServer, Stats, SyntheticConfig, Workspace};
 use notion_source::client::{NotionClient, RateLimit, SearchQuery};
 use notion_source::model::SearchResult;
 use serde_json::json;
-use tokio_util::sync::CancellationToken;
 
 struct Args {
     pages: usize,
@@ -131,7 +130,7 @@ async fn main() -> anyhow::Result<()> {
     let export = incremental.report.export.as_ref().context("no export")?;
     println!(
         "pages rewritten {} for {} edited ({} trashed, {} with a new child page); upserts {} chunks, deletes {} chunks ({} pages removed)",
-        incremental.report.store.pages_written,
+        incremental.report.build.pages_written,
         edits.kinds.iter().sum::<usize>(),
         edits.kinds[4],
         edits.kinds[3],
@@ -159,13 +158,7 @@ async fn measured(
 ) -> anyhow::Result<Measured> {
     server.reset_stats();
     let started = Instant::now();
-    let report = pipeline::run(
-        client.clone(),
-        PipelineConfig::new(out),
-        CancellationToken::new(),
-        Watch::default(),
-    )
-    .await?;
+    let report = engine::run(client.clone(), EngineConfig::local(out), RunOptions::default()).await?;
     eprintln!("{label}: {:.1} s", started.elapsed().as_secs_f64());
     Ok(Measured {
         label,
@@ -186,7 +179,7 @@ fn report(run: &Measured) {
         run.label,
         run.stats.total,
         at_limit(run.stats.total),
-        run.report.store.pages_written,
+        run.report.build.pages_written,
         run.report.crawl.progress.unchanged,
         per_endpoint.join(", ")
     );

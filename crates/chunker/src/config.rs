@@ -93,7 +93,7 @@ impl Default for ChunkConfig {
 
 impl ChunkConfig {
     /// Checks that the numbers make sense together.
-    pub(crate) fn validate(&self) -> Result<(), ChunkError> {
+    pub fn validate(&self) -> Result<(), ChunkError> {
         if self.max_tokens < MIN_MAX_TOKENS {
             return Err(ChunkError::MaxTokensTooSmall {
                 max_tokens: self.max_tokens,

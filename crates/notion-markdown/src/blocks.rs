@@ -278,10 +278,17 @@ impl Renderer<'_> {
             BlockKind::TableRow(row) => self.stray_table_row(row),
             BlockKind::ChildPage(page) | BlockKind::ChildDatabase(page) => {
                 let url = page_url(&block.id, self.ctx);
-                let title = if page.title.trim().is_empty() {
+                // The context's title wins: the page may have been renamed
+                // since the block was read.
+                let title = self
+                    .ctx
+                    .page_titles
+                    .get(&block.id)
+                    .map_or(page.title.as_str(), String::as_str);
+                let title = if title.trim().is_empty() {
                     "Untitled"
                 } else {
-                    page.title.as_str()
+                    title
                 };
                 self.link_line(vec![InlineRun::text(title)], &url);
                 self.blocks_after(children);

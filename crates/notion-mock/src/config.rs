@@ -18,6 +18,9 @@ pub struct MockConfig {
     /// Most results one data source query can page through before it stops
     /// with `request_status: incomplete` (Notion: 10,000).
     pub query_result_limit: usize,
+    /// Search returns its results in an order shuffled by this seed instead
+    /// of by last edit (Notion promises no order a crawler could rely on).
+    pub listing_order_seed: Option<u64>,
 }
 
 impl Default for MockConfig {
@@ -31,6 +34,7 @@ impl Default for MockConfig {
             latency: Latency::None,
             faults: Faults::default(),
             query_result_limit: 10_000,
+            listing_order_seed: None,
         }
     }
 }

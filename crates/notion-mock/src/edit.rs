@@ -121,6 +121,27 @@ impl Workspace {
         Ok(())
     }
 
+    /// Renames a page (its title property; the `child_page` block its parent
+    /// shows follows). Moves the page's `last_edited_time` to now, not its
+    /// parent's.
+    pub fn rename_page(&mut self, page_id: &str, title: &str) -> Result<(), EditError> {
+        let id = self.existing_page(page_id)?;
+        let now = now_minute();
+        self.update_page(&id, |o| {
+            for prop in o["properties"]
+                .as_object_mut()
+                .into_iter()
+                .flat_map(|p| p.values_mut())
+            {
+                if prop["type"] == "title" {
+                    prop["title"] = json!([text_run(title, annotations(&Map::new()), None)]);
+                }
+            }
+        });
+        self.touch_page(&id, &now);
+        Ok(())
+    }
+
     /// Adds a paragraph at the end of a page and returns the new block's id.
     /// Moves the page's `last_edited_time` to now.
     pub fn append_paragraph(&mut self, page_id: &str, text: &str) -> Result<String, EditError> {

@@ -38,6 +38,11 @@ pub struct SyntheticConfig {
     pub absent_from_search_share: f64,
     /// Share of leaf pages in the trash.
     pub trashed_share: f64,
+    /// Share of top-level paragraphs that mention another page, of
+    /// top-level dividers replaced by a `link_to_page` to another page, and
+    /// of rows related to the row before them (a `Related` relation
+    /// property). 0 leaves the workspace as it always was.
+    pub reference_share: f64,
 }
 
 impl Default for SyntheticConfig {
@@ -50,6 +55,7 @@ impl Default for SyntheticConfig {
             large_page_share: 0.03,
             absent_from_search_share: 0.02,
             trashed_share: 0.01,
+            reference_share: 0.0,
         }
     }
 }
@@ -61,6 +67,8 @@ const CACHE_PAGES: usize = 32;
 #[derive(Debug)]
 pub(crate) struct Generator {
     seed: u64,
+    /// See [`SyntheticConfig::reference_share`].
+    reference_share: f64,
     /// First 8 bytes of every generated block id.
     tag: [u8; 8],
     /// Per page number: id, child page and database ids, whether large, whether a row.
@@ -141,6 +149,31 @@ impl Generator {
         self.page_content(ws, n).blocks.get(id).cloned()
     }
 
+    /// Mentions of other pages in some top-level paragraphs, and links to
+    /// other pages in place of some top-level dividers (a leaf for a leaf, so
+    /// the requests a crawl needs do not change).
+    fn add_references(&self, n: u32, specs: &mut [Value]) {
+        let mut rng = self.rng(n, b"references");
+        for spec in specs.iter_mut() {
+            if !rng.random_bool(self.reference_share.clamp(0.0, 1.0)) {
+                continue;
+            }
+            let target = &self.pages[rng.random_range(0..self.pages.len())].id;
+            if let Some(text) = spec.get("paragraph").cloned() {
+                let mut runs = match text {
+                    Value::Array(runs) => runs,
+                    other => vec![other],
+                };
+                runs.push(json!(" See "));
+                runs.push(json!({"mention": {"page": target}}));
+                spec["paragraph"] = Value::Array(runs);
+            } else if spec.get("divider").is_some() {
+                let id = spec["id"].clone();
+                *spec = json!({"link_to_page": target, "id": id});
+            }
+        }
+    }
+
     fn block_id(&self, page: u32, index: u32) -> String {
         let mut bytes = [0u8; 16];
         bytes[..8].copy_from_slice(&self.tag);
@@ -197,10 +230,13 @@ impl Generator {
             page: n,
             next: 0,
         };
-        let specs: Vec<Value> = plans
+        let mut specs: Vec<Value> = plans
             .iter()
             .map(|p| fill_block(p, &mut text, &mut ids))
             .collect();
+        if self.reference_share > 0.0 {
+            self.add_references(n, &mut specs);
+        }
         let (mut top, blocks) = crate::dataset::load_fragment(
             ws,
             &info.id,
@@ -468,10 +504,11 @@ impl<T: FnMut(&mut StdRng) -> (String, String)> SpecContext<'_, T> {
     }
 
     fn database_spec(&mut self, d: usize) -> Value {
+        let related = self.cfg.reference_share.clamp(0.0, 1.0);
         let rows: Vec<Value> = (0..self.db_rows[d])
             .map(|r| {
                 let (created, edited) = (self.times)(self.rng);
-                json!({
+                let mut row = json!({
                     "key": format!("db-{d}-row-{r}"),
                     "created_time": created, "last_edited_time": edited,
                     "properties": {
@@ -482,16 +519,24 @@ impl<T: FnMut(&mut StdRng) -> (String, String)> SpecContext<'_, T> {
                         "Tags": [WORDS[self.rng.random_range(0..20)]],
                         "Done": self.rng.random_bool(0.4),
                     },
-                })
+                });
+                if related > 0.0 && r > 0 && self.rng.random_bool(related) {
+                    row["properties"]["Related"] = json!([format!("db-{d}-row-{}", r - 1)]);
+                }
+                row
             })
             .collect();
+        let mut schema = json!({
+            "Name": "title",
+            "Status": {"type": "select", "options": ["Todo", "Doing", "Done"]},
+            "Priority": "number", "Due": "date", "Tags": "multi_select", "Done": "checkbox",
+        });
+        if related > 0.0 {
+            schema["Related"] = json!({"type": "relation", "target": format!("db-{d}/data-source")});
+        }
         json!({
             "key": format!("db-{d}"), "title": format!("Database {d}"),
-            "schema": {
-                "Name": "title",
-                "Status": {"type": "select", "options": ["Todo", "Doing", "Done"]},
-                "Priority": "number", "Due": "date", "Tags": "multi_select", "Done": "checkbox",
-            },
+            "schema": schema,
             "rows": rows,
         })
     }
@@ -506,6 +551,7 @@ fn attach_generator(ws: &mut Workspace, cfg: &SyntheticConfig) {
     ]);
     let mut generator = Generator {
         seed: cfg.seed,
+        reference_share: cfg.reference_share,
         tag: tag_hash.to_be_bytes(),
         pages: Vec::with_capacity(ws.pages.len()),
         cache: Mutex::new(PageCache::default()),

@@ -17,6 +17,7 @@ use crate::error::{IoResultExt, SinkError};
 use crate::manifest::{ShardInfo, TableManifest};
 use crate::records::{ChunkRecord, DeleteRecord};
 use crate::shard::{ShardWriter, WrittenShard, check_name_part};
+use crate::publish::{LocalDir, Publisher, Staged};
 use crate::snapshot::SinkConfig;
 
 /// The directory of change sets, under the output directory.
@@ -37,53 +38,34 @@ pub struct ChangeSet {
     pub deletes: TableManifest,
 }
 
-/// Writes one run's change set; [`finish`](Self::finish) publishes it.
-/// Dropping it unfinished leaves only a hidden staging directory, removed by
-/// the next writer.
-pub struct ChangesWriter {
+/// Builds one run's change set in a staging directory, without publishing
+/// it: [`Publisher::publish_change_set`](crate::Publisher::publish_change_set)
+/// does that.
+pub struct ChangesBuilder {
     run_id: String,
-    staging: PathBuf,
-    target: PathBuf,
+    dir: PathBuf,
     upserts: ShardWriter<ChunkRecord>,
     deletes: ShardWriter<DeleteRecord>,
-    _lock: DirLock,
 }
 
-impl ChangesWriter {
-    /// Starts the change set of `run_id` in `config.out_dir`. Takes the
-    /// output directory's lock and removes staging directories left by dead
-    /// writers. A change set already published for the same run (a resumed
-    /// run exporting again) is replaced on [`finish`](Self::finish).
-    pub fn begin(config: &SinkConfig, run_id: &str) -> Result<Self, SinkError> {
+impl ChangesBuilder {
+    /// Starts run `run_id`'s change set in the staging directory `dir`.
+    pub fn new(dir: impl Into<PathBuf>, run_id: &str, config: &SinkConfig) -> Result<Self, SinkError> {
         check_name_part("run id", run_id)?;
-        let changes = config.out_dir.join(CHANGES_DIR);
-        fs::create_dir_all(&changes).at(&changes)?;
-        let lock = DirLock::acquire(&config.out_dir)?;
-        clean_staging(&changes)?;
-        let target = changes.join(format!("run={run_id}"));
-        let staging = atomic::temp_path(&target);
-        let upserts = ShardWriter::new(
-            &staging,
-            "upserts",
-            &config.shards,
-            run_id,
-            &config.metadata,
-        )?;
-        let deletes = ShardWriter::new(
-            &staging,
-            "deletes",
-            &config.shards,
-            run_id,
-            &config.metadata,
-        )?;
-        Ok(ChangesWriter {
+        let dir = dir.into();
+        let upserts = ShardWriter::new(&dir, "upserts", &config.shards, run_id, &config.metadata)?;
+        let deletes = ShardWriter::new(&dir, "deletes", &config.shards, run_id, &config.metadata)?;
+        Ok(ChangesBuilder {
             run_id: run_id.to_owned(),
-            staging,
-            target,
+            dir,
             upserts,
             deletes,
-            _lock: lock,
         })
+    }
+
+    /// The staging directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
     }
 
     /// Adds a chunk of a new or changed page.
@@ -96,13 +78,13 @@ impl ChangesWriter {
         self.deletes.push(delete)
     }
 
-    /// Completes the files and publishes the run's directory.
+    /// Completes the files and writes `changes.json`.
     pub fn finish(self) -> Result<ChangeSet, SinkError> {
         let upserts = self.upserts.finish()?;
         let mut deletes = self.deletes.finish()?;
         // One file of deletes is the common case: give it the plain name.
         if let [only] = deletes.as_mut_slice() {
-            let plain = self.staging.join("deletes.parquet");
+            let plain = self.dir.join("deletes.parquet");
             fs::rename(&only.path, &plain).at(&plain)?;
             only.path = plain;
         }
@@ -114,13 +96,59 @@ impl ChangesWriter {
         };
         let json =
             serde_json::to_vec_pretty(&set).map_err(|e| SinkError::InvalidConfig(e.to_string()))?;
-        atomic::write_atomically(&self.staging.join(CHANGES_FILE), &json)?;
-        atomic::sync_dir(&self.staging)?;
-        if fs::symlink_metadata(&self.target).is_ok() {
-            fs::remove_dir_all(&self.target).at(&self.target)?;
-        }
-        fs::rename(&self.staging, &self.target).at(&self.target)?;
-        atomic::sync_dir(atomic::parent(&self.target))?;
+        atomic::write_atomically(&self.dir.join(CHANGES_FILE), &json)?;
+        atomic::sync_dir(&self.dir)?;
+        Ok(set)
+    }
+}
+
+/// Writes one run's change set into a local output directory and publishes
+/// it on [`finish`](Self::finish): a [`ChangesBuilder`] staged and published
+/// by [`LocalDir`], under the directory's lock. Dropping it unfinished leaves
+/// only a hidden staging directory, removed by the next writer.
+pub struct ChangesWriter {
+    publisher: LocalDir,
+    builder: ChangesBuilder,
+    _lock: DirLock,
+}
+
+impl ChangesWriter {
+    /// Starts the change set of `run_id` in `config.out_dir`. Takes the
+    /// output directory's lock and removes staging directories left by dead
+    /// writers. A change set already published for the same run is refused
+    /// ([`SinkError::Conflict`]) on [`finish`](Self::finish): a published
+    /// change set never changes.
+    pub fn begin(config: &SinkConfig, run_id: &str) -> Result<Self, SinkError> {
+        check_name_part("run id", run_id)?;
+        let changes = config.out_dir.join(CHANGES_DIR);
+        fs::create_dir_all(&changes).at(&changes)?;
+        let lock = DirLock::acquire(&config.out_dir)?;
+        clean_staging(&changes)?;
+        let publisher = LocalDir::new(&config.out_dir, config.keep_snapshots);
+        let staged = publisher.stage(Staged::ChangeSet, run_id)?;
+        let builder = ChangesBuilder::new(staged, run_id, config)?;
+        Ok(ChangesWriter {
+            publisher,
+            builder,
+            _lock: lock,
+        })
+    }
+
+    /// Adds a chunk of a new or changed page.
+    pub fn push_upsert(&mut self, chunk: ChunkRecord) -> Result<(), SinkError> {
+        self.builder.push_upsert(chunk)
+    }
+
+    /// Adds a chunk id to delete.
+    pub fn push_delete(&mut self, delete: DeleteRecord) -> Result<(), SinkError> {
+        self.builder.push_delete(delete)
+    }
+
+    /// Completes the files and publishes the run's directory.
+    pub fn finish(self) -> Result<ChangeSet, SinkError> {
+        let staged = self.builder.dir().to_path_buf();
+        let set = self.builder.finish()?;
+        self.publisher.publish_change_set(&staged, &set)?;
         Ok(set)
     }
 }

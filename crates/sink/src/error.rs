@@ -87,6 +87,22 @@ pub enum SinkError {
         source: serde_json::Error,
     },
 
+    /// Publishing would overwrite what another run published (a lost race
+    /// between two writers, or a change set published twice).
+    #[error("publish conflict: {0}")]
+    Conflict(String),
+
+    /// The pointer to the current snapshot names a snapshot that is gone.
+    #[error(
+        "{link} points at snapshot {run_id:?}, which is missing; the next run republishes the snapshot from its state store (or remove {link} by hand)"
+    )]
+    DanglingCurrent {
+        /// The pointer (`OUT/current`).
+        link: PathBuf,
+        /// The run its target names.
+        run_id: String,
+    },
+
     /// An earlier write failed, so the writer's shard is incomplete; the run
     /// cannot be finished (its snapshot is never published).
     #[error("the writer failed earlier ({0}); this run cannot be published")]

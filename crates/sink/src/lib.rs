@@ -58,15 +58,17 @@ mod clean;
 mod columns;
 mod error;
 mod manifest;
+mod publish;
 mod reader;
 mod records;
 mod shard;
 mod snapshot;
 
-pub use changes::{CHANGES_DIR, CHANGES_FILE, ChangeSet, ChangesWriter};
+pub use changes::{CHANGES_DIR, CHANGES_FILE, ChangeSet, ChangesBuilder, ChangesWriter};
 pub use clean::{CleanReport, clean_leftovers};
 pub use error::SinkError;
 pub use manifest::{MANIFEST_FILE, Manifest, ShardInfo, TableManifest, Totals};
+pub use publish::{LocalDir, Publisher, Staged};
 pub use reader::{RecordBatches, Snapshot, read_records};
 pub use records::{
     CHUNK_ID_NAMESPACE, ChunkRecord, DeleteRecord, PageRecord, PageStatus, Record, chunk_id,
@@ -77,7 +79,7 @@ pub use shard::{
     SCHEMA_VERSION, ShardSettings, ShardWriter, WrittenShard,
 };
 pub use snapshot::{
-    CHUNKS_DIR, CURRENT_LINK, PAGES_DIR, SNAPSHOTS_DIR, SinkConfig, SnapshotWriter,
+    CHUNKS_DIR, CURRENT_LINK, PAGES_DIR, SNAPSHOTS_DIR, SinkConfig, SnapshotBuilder, SnapshotWriter,
 };
 
 /// The column names of the `chunks` table, in file order.

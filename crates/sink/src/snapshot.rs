@@ -33,6 +33,7 @@ use crate::clean;
 use crate::error::{IoResultExt, SinkError};
 use crate::manifest::{Manifest, TableManifest, Totals};
 use crate::records::{ChunkRecord, PageRecord};
+use crate::publish::{LocalDir, Publisher, Staged};
 use crate::shard::{SCHEMA_VERSION, ShardSettings, ShardWriter, check_name_part};
 
 /// The directory of all snapshots, under the output directory.
@@ -79,9 +80,88 @@ impl SinkConfig {
     }
 }
 
-/// Writes one run's chunks and pages into a new snapshot and publishes it
-/// atomically on [`finish`](Self::finish). Dropping it unfinished publishes
-/// nothing and removes what it wrote.
+/// Builds one run's snapshot (shards and manifest) in a staging directory,
+/// without publishing it: [`Publisher::publish_snapshot`](crate::Publisher::publish_snapshot)
+/// does that. Dropping it unfinished leaves the partial files for the
+/// publisher's [`clean`](crate::Publisher::clean).
+pub struct SnapshotBuilder {
+    run_id: String,
+    dir: PathBuf,
+    metadata: Vec<(String, String)>,
+    started_at: DateTime<Utc>,
+    tables: (ShardWriter<ChunkRecord>, ShardWriter<PageRecord>),
+}
+
+impl SnapshotBuilder {
+    /// Starts run `run_id`'s snapshot in `dir` (its `chunks/` and `pages/`
+    /// are created), with `config`'s shard settings and metadata.
+    pub fn new(dir: impl Into<PathBuf>, run_id: &str, config: &SinkConfig) -> Result<Self, SinkError> {
+        check_name_part("run id", run_id)?;
+        let dir = dir.into();
+        let prefix = format!("part-{run_id}");
+        let tables = (
+            ShardWriter::new(dir.join(CHUNKS_DIR), &prefix, &config.shards, run_id, &config.metadata)?,
+            ShardWriter::new(dir.join(PAGES_DIR), &prefix, &config.shards, run_id, &config.metadata)?,
+        );
+        Ok(Self {
+            run_id: run_id.to_owned(),
+            dir,
+            metadata: config.metadata.clone(),
+            started_at: Utc::now(),
+            tables,
+        })
+    }
+
+    /// The staging directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Adds a chunk. An invalid record is rejected (nothing written, the
+    /// builder stays usable); see [`ShardWriter::push`].
+    pub fn push_chunk(&mut self, chunk: ChunkRecord) -> Result<(), SinkError> {
+        self.tables.0.push(chunk)
+    }
+
+    /// Adds a page row. See [`push_chunk`](Self::push_chunk).
+    pub fn push_page(&mut self, page: PageRecord) -> Result<(), SinkError> {
+        self.tables.1.push(page)
+    }
+
+    /// Bytes held in memory by both tables' writers.
+    pub fn buffered_bytes(&self) -> usize {
+        self.tables.0.buffered_bytes() + self.tables.1.buffered_bytes()
+    }
+
+    /// Closes the shards and writes the snapshot's `manifest.json` (which
+    /// marks it complete); `summary` is stored in the manifest as is.
+    pub fn finish(self, summary: serde_json::Value) -> Result<Manifest, SinkError> {
+        let (chunks, pages) = self.tables;
+        let chunks = TableManifest::new(CHUNKS_DIR, &chunks.finish()?);
+        let pages = TableManifest::new(PAGES_DIR, &pages.finish()?);
+        let manifest = Manifest {
+            schema_version: SCHEMA_VERSION,
+            run_id: self.run_id.clone(),
+            started_at: self.started_at,
+            finished_at: Utc::now(),
+            snapshot: format!("{SNAPSHOTS_DIR}/{}", self.run_id),
+            totals: Totals::of(&[&chunks, &pages]),
+            chunks,
+            pages,
+            metadata: self.metadata.iter().cloned().collect(),
+            summary,
+        };
+        atomic::sync_dir(&self.dir)?;
+        manifest.write(&self.dir)?;
+        Ok(manifest)
+    }
+}
+
+/// Writes one run's chunks and pages into a new snapshot of a local output
+/// directory and publishes it atomically on [`finish`](Self::finish): a
+/// [`SnapshotBuilder`] staged and published by [`LocalDir`], under the
+/// directory's lock. Dropping it unfinished publishes nothing and removes
+/// what it wrote.
 ///
 /// ```
 /// # fn main() -> Result<(), sink::SinkError> {
@@ -99,14 +179,9 @@ impl SinkConfig {
 /// # Ok(()) }
 /// ```
 pub struct SnapshotWriter {
-    out_dir: PathBuf,
-    run_id: String,
-    snapshot_dir: PathBuf,
-    metadata: Vec<(String, String)>,
-    keep_snapshots: usize,
-    started_at: DateTime<Utc>,
+    publisher: LocalDir,
     /// `None` once finished.
-    tables: Option<(ShardWriter<ChunkRecord>, ShardWriter<PageRecord>)>,
+    builder: Option<SnapshotBuilder>,
     /// Set once `current` points at this run: from then on its files are
     /// never removed by this writer.
     published: bool,
@@ -129,54 +204,31 @@ impl SnapshotWriter {
                 "keep_snapshots must be at least 1".into(),
             ));
         }
-        let out_dir = config.out_dir;
-        fs::create_dir_all(&out_dir).at(&out_dir)?;
+        let out_dir = &config.out_dir;
+        fs::create_dir_all(out_dir).at(out_dir)?;
         for name in [CURRENT_LINK, CHUNKS_DIR, PAGES_DIR] {
             atomic::is_symlink_or_absent(&out_dir.join(name))?;
         }
-        let lock = DirLock::acquire(&out_dir)?;
-        clean::clean_locked(&out_dir)?;
-
-        let snapshot_dir = out_dir.join(SNAPSHOTS_DIR).join(run_id);
-        if fs::symlink_metadata(&snapshot_dir).is_ok() {
+        let lock = DirLock::acquire(out_dir)?;
+        clean::clean_locked(out_dir)?;
+        if fs::symlink_metadata(out_dir.join(SNAPSHOTS_DIR).join(run_id)).is_ok() {
             return Err(SinkError::RunExists {
                 run_id: run_id.to_owned(),
-                out_dir,
+                out_dir: out_dir.clone(),
             });
         }
-        let prefix = format!("part-{run_id}");
-        let tables = ShardWriter::new(
-            snapshot_dir.join(CHUNKS_DIR),
-            &prefix,
-            &config.shards,
-            run_id,
-            &config.metadata,
-        )
-        .and_then(|chunks| {
-            let pages = ShardWriter::new(
-                snapshot_dir.join(PAGES_DIR),
-                &prefix,
-                &config.shards,
-                run_id,
-                &config.metadata,
-            )?;
-            Ok((chunks, pages))
-        });
-        let tables = match tables {
-            Ok(tables) => tables,
+        let publisher = LocalDir::new(out_dir, config.keep_snapshots);
+        let staged = publisher.stage(Staged::Snapshot, run_id)?;
+        let builder = match SnapshotBuilder::new(&staged, run_id, &config) {
+            Ok(builder) => builder,
             Err(error) => {
-                let _ = fs::remove_dir_all(&snapshot_dir);
+                let _ = fs::remove_dir_all(&staged);
                 return Err(error);
             }
         };
         Ok(Self {
-            out_dir,
-            run_id: run_id.to_owned(),
-            snapshot_dir,
-            metadata: config.metadata,
-            keep_snapshots: config.keep_snapshots,
-            started_at: Utc::now(),
-            tables: Some(tables),
+            publisher,
+            builder: Some(builder),
             published: false,
             _lock: lock,
         })
@@ -184,31 +236,27 @@ impl SnapshotWriter {
 
     /// The run id.
     pub fn run_id(&self) -> &str {
-        &self.run_id
+        self.builder.as_ref().map_or("", |b| b.run_id.as_str())
     }
 
     /// Adds a chunk. An invalid record is rejected (nothing written, the
     /// writer stays usable); see [`ShardWriter::push`].
     pub fn push_chunk(&mut self, chunk: ChunkRecord) -> Result<(), SinkError> {
-        self.tables_mut()?.0.push(chunk)
+        self.builder_mut()?.push_chunk(chunk)
     }
 
     /// Adds a page row. See [`push_chunk`](Self::push_chunk).
     pub fn push_page(&mut self, page: PageRecord) -> Result<(), SinkError> {
-        self.tables_mut()?.1.push(page)
+        self.builder_mut()?.push_page(page)
     }
 
     /// Bytes held in memory by both tables' writers.
     pub fn buffered_bytes(&self) -> usize {
-        self.tables.as_ref().map_or(0, |(chunks, pages)| {
-            chunks.buffered_bytes() + pages.buffered_bytes()
-        })
+        self.builder.as_ref().map_or(0, SnapshotBuilder::buffered_bytes)
     }
 
-    fn tables_mut(
-        &mut self,
-    ) -> Result<&mut (ShardWriter<ChunkRecord>, ShardWriter<PageRecord>), SinkError> {
-        self.tables
+    fn builder_mut(&mut self) -> Result<&mut SnapshotBuilder, SinkError> {
+        self.builder
             .as_mut()
             .ok_or_else(|| SinkError::WriterFailed("the run was already finished".into()))
     }
@@ -221,44 +269,42 @@ impl SnapshotWriter {
     /// On an error before the swap nothing is published and the run's files
     /// are removed; the previous snapshot stays current.
     pub fn finish(mut self, summary: serde_json::Value) -> Result<Manifest, SinkError> {
-        let (chunks, pages) = self.tables.take().expect("finish consumes the writer");
-        let chunks = TableManifest::new(CHUNKS_DIR, &chunks.finish()?);
-        let pages = TableManifest::new(PAGES_DIR, &pages.finish()?);
-        for dir in [
-            &self.snapshot_dir,
-            atomic::parent(&self.snapshot_dir),
-            &self.out_dir,
-        ] {
-            atomic::sync_dir(dir)?;
-        }
-        let manifest = Manifest {
-            schema_version: SCHEMA_VERSION,
-            run_id: self.run_id.clone(),
-            started_at: self.started_at,
-            finished_at: Utc::now(),
-            snapshot: format!("{SNAPSHOTS_DIR}/{}", self.run_id),
-            totals: Totals::of(&[&chunks, &pages]),
-            chunks,
-            pages,
-            metadata: self.metadata.iter().cloned().collect(),
-            summary,
+        let builder = self.builder.take().expect("finish consumes the writer");
+        let staged = builder.dir().to_path_buf();
+        let manifest = match builder.finish(summary) {
+            Ok(manifest) => manifest,
+            Err(error) => {
+                let _ = fs::remove_dir_all(&staged);
+                return Err(error);
+            }
         };
-        manifest.write(&self.snapshot_dir)?;
-
-        atomic::replace_symlink(
-            &self.out_dir.join(CURRENT_LINK),
-            Path::new(&manifest.snapshot),
-        )?;
-        self.published = true;
-        for table in [CHUNKS_DIR, PAGES_DIR] {
-            atomic::replace_symlink(
-                &self.out_dir.join(table),
-                &Path::new(CURRENT_LINK).join(table),
-            )?;
+        let expected = match self.publisher.current() {
+            Ok(current) => current.map(|m| m.run_id),
+            Err(SinkError::DanglingCurrent { run_id, .. }) => Some(run_id),
+            Err(error) => {
+                let _ = fs::remove_dir_all(&staged);
+                return Err(error);
+            }
+        };
+        match self
+            .publisher
+            .publish_snapshot(&staged, &manifest, expected.as_deref())
+        {
+            Ok(()) => {
+                self.published = true;
+                Ok(manifest)
+            }
+            Err(error) => {
+                // Published already if `current` points at it.
+                let now = self.publisher.current().ok().flatten();
+                if now.is_some_and(|m| m.run_id == manifest.run_id) {
+                    self.published = true;
+                } else {
+                    let _ = fs::remove_dir_all(&staged);
+                }
+                Err(error)
+            }
         }
-        manifest.write(&self.out_dir)?;
-        let _ = clean::prune_snapshots(&self.out_dir, self.keep_snapshots);
-        Ok(manifest)
     }
 }
 
@@ -266,9 +312,12 @@ impl Drop for SnapshotWriter {
     /// An unpublished run's snapshot directory is removed (best effort) before
     /// the lock is released.
     fn drop(&mut self) {
-        drop(self.tables.take());
-        if !self.published {
-            let _ = fs::remove_dir_all(&self.snapshot_dir);
+        if let Some(builder) = self.builder.take() {
+            let staged = builder.dir().to_path_buf();
+            drop(builder);
+            if !self.published {
+                let _ = fs::remove_dir_all(&staged);
+            }
         }
     }
 }

@@ -11,11 +11,11 @@
 //! the listing an incremental run can afford does not see it.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use notion_ingest::pipeline::PipelineReport;
+use engine::RunReport as PipelineReport;
 use notion_mock::{MockServer, SyntheticConfig, Workspace};
 use notion_source::client::SearchQuery;
 use notion_source::model::SearchResult;
@@ -52,7 +52,7 @@ async fn a_run_with_nothing_changed_only_lists_and_writes_no_upserts() {
     assert!(searches <= pages_total.div_ceil(100) as u64 + 1);
     assert_eq!(stats.per_endpoint[USERS], min.users);
     assert_eq!(report.crawl.progress.unchanged, crawled);
-    assert_eq!(report.store.pages_written, 0);
+    assert_eq!(report.build.pages_written, 0);
     let export = report.export.as_ref().unwrap();
     assert_eq!((export.upserts, export.deletes), (0, 0));
 
@@ -115,7 +115,7 @@ async fn one_percent_edited_is_refetched_alone_with_exact_upserts_and_deletes() 
             "edited page {page} was not rewritten"
         );
     }
-    assert_eq!(report.store.pages_written, changed.len() as u64);
+    assert_eq!(report.build.pages_written, changed.len() as u64);
 
     // Upserts: every chunk of the changed pages, as the snapshot has it.
     let set = change_sets(out.path()).pop().unwrap();
@@ -695,46 +695,6 @@ async fn attempt(
 
 // ---------------------------------------------------------------------------
 // Reading the output back
-
-/// A run's change set, read back.
-#[derive(Clone)]
-struct ChangeSetRead {
-    run_id: String,
-    upserts: Vec<ChunkRecord>,
-    deletes: Vec<DeleteRecord>,
-}
-
-/// Every published change set in `out`, in run order (run ids begin with
-/// their start time).
-fn change_sets(out: &Path) -> Vec<ChangeSetRead> {
-    let root = out.join(sink::CHANGES_DIR);
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(&root)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with("run="))
-        .collect();
-    dirs.sort();
-    dirs.into_iter()
-        .map(|dir| {
-            let text = std::fs::read(dir.join(sink::CHANGES_FILE)).unwrap();
-            let set: sink::ChangeSet = serde_json::from_slice(&text).unwrap();
-            let files = |t: &sink::TableManifest| -> Vec<PathBuf> {
-                t.shards.iter().map(|s| dir.join(&s.path)).collect()
-            };
-            ChangeSetRead {
-                run_id: set.run_id,
-                upserts: read_all(files(&set.upserts)),
-                deletes: read_all(files(&set.deletes)),
-            }
-        })
-        .collect()
-}
-
-fn read_all<R: sink::Record>(files: Vec<PathBuf>) -> Vec<R> {
-    sink::read_records::<R>(files, 1024)
-        .flat_map(|batch| batch.unwrap())
-        .collect()
-}
 
 /// A consumer's table after applying every change set in order (upserts,
 /// then deletes): chunk id to content hash and text.

@@ -4,5 +4,6 @@
 mod support;
 
 mod cli;
+mod contract;
 mod incremental;
 mod pipeline;

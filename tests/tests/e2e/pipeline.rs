@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use notion_ingest::pipeline::{CHUNK_BOUND, CRAWL_BOUND, RENDER_BOUND};
+use engine::CRAWL_BOUND;
 use notion_mock::{SyntheticConfig, Workspace};
 
 use crate::support::*;
@@ -102,7 +102,7 @@ async fn a_slow_sink_pauses_the_crawler_and_bounds_unwritten_pages() {
     server.stop().await;
 
     let in_flight = report.crawl.progress.crawled.min(8) as usize; // pages a crawler task holds while blocked
-    let bound = (CRAWL_BOUND + RENDER_BOUND + CHUNK_BOUND + 3) as u64;
+    let bound = (CRAWL_BOUND + 1) as u64;
     assert!(
         report.max_unstored_pages <= bound,
         "{} pages read but unwritten, bound {bound}",

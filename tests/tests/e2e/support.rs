@@ -3,10 +3,10 @@
 
 use std::path::{Path, PathBuf};
 
-use notion_ingest::pipeline::{self, PipelineConfig, PipelineReport, Watch};
+
+use engine::{EngineConfig, RunOptions, RunReport};
 use notion_mock::{MockConfig, MockServer, Workspace};
 use notion_source::client::{ClientConfig, NotionClient, RateLimit, SecretToken};
-use tokio_util::sync::CancellationToken;
 
 /// The token the mock accepts.
 pub const TOKEN: &str = "secret_mock_token";
@@ -24,21 +24,16 @@ pub fn fast_client(server: &MockServer) -> NotionClient {
     NotionClient::new(SecretToken::new(TOKEN), config).unwrap()
 }
 
-/// The pipeline's default configuration, writing into `out`.
-pub fn config(out: &Path) -> PipelineConfig {
-    PipelineConfig::new(out)
+/// The engine's default configuration, writing into the local directory `out`.
+pub fn config(out: &Path) -> EngineConfig {
+    EngineConfig::local(out)
 }
 
-/// Runs the pipeline in-process against `server`.
-pub async fn run_pipeline(server: &MockServer, config: PipelineConfig) -> PipelineReport {
-    pipeline::run(
-        fast_client(server),
-        config,
-        CancellationToken::new(),
-        Watch::default(),
-    )
-    .await
-    .expect("pipeline runs")
+/// Runs the engine once, completely, in-process against `server`.
+pub async fn run_pipeline(server: &MockServer, config: EngineConfig) -> RunReport {
+    engine::run(fast_client(server), config, RunOptions::default())
+        .await
+        .expect("the engine runs")
 }
 
 /// Starts a mock with no rate limit.
@@ -91,3 +86,47 @@ pub fn normalize(text: &str) -> String {
         .collect::<Vec<_>>()
         .join(" ")
 }
+
+/// A run's change set, read back.
+#[derive(Clone)]
+pub struct ChangeSetRead {
+    /// The run.
+    pub run_id: String,
+    /// Its upserts.
+    pub upserts: Vec<sink::ChunkRecord>,
+    /// Its deletes.
+    pub deletes: Vec<sink::DeleteRecord>,
+}
+
+/// Every published change set in `out`, in run order (run ids begin with
+/// their start time).
+pub fn change_sets(out: &Path) -> Vec<ChangeSetRead> {
+    let root = out.join(sink::CHANGES_DIR);
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with("run="))
+        .collect();
+    dirs.sort();
+    dirs.into_iter()
+        .map(|dir| {
+            let text = std::fs::read(dir.join(sink::CHANGES_FILE)).unwrap();
+            let set: sink::ChangeSet = serde_json::from_slice(&text).unwrap();
+            let files = |t: &sink::TableManifest| -> Vec<PathBuf> {
+                t.shards.iter().map(|s| dir.join(&s.path)).collect()
+            };
+            ChangeSetRead {
+                run_id: set.run_id,
+                upserts: read_all(files(&set.upserts)),
+                deletes: read_all(files(&set.deletes)),
+            }
+        })
+        .collect()
+}
+
+pub fn read_all<R: sink::Record>(files: Vec<PathBuf>) -> Vec<R> {
+    sink::read_records::<R>(files, 1024)
+        .flat_map(|batch| batch.unwrap())
+        .collect()
+}
+

@@ -174,7 +174,7 @@ impl ApiRequest<'_> {
 fn route(ws: &Workspace, state: &State, req: &ApiRequest<'_>) -> Result<Value, ApiError> {
     let segments: Vec<&str> = req.path.trim_matches('/').split('/').collect();
     match (req.method, segments.as_slice()) {
-        ("POST", ["v1", "search"]) => search(ws, req),
+        ("POST", ["v1", "search"]) => search(ws, state, req),
         ("GET", ["v1", "pages", id]) => retrieve_page(ws, req, id),
         ("GET", ["v1", "pages", id, "properties", prop]) => property_item(ws, state, req, id, prop),
         ("GET", ["v1", "blocks", id]) => retrieve_block(ws, id),
@@ -231,7 +231,7 @@ fn paginate<T, K: AsRef<str>>(
     Ok((page, next))
 }
 
-fn search(ws: &Workspace, req: &ApiRequest<'_>) -> Result<Value, ApiError> {
+fn search(ws: &Workspace, state: &State, req: &ApiRequest<'_>) -> Result<Value, ApiError> {
     let body = req.json_body()?;
     let (cursor, size) = req.paging(Some(&body))?;
     let want = match &body["filter"] {
@@ -275,11 +275,14 @@ fn search(ws: &Workspace, req: &ApiRequest<'_>) -> Result<Value, ApiError> {
             && (needle.is_empty() || e.title_lower.contains(&needle))
     };
     let index = ws.search_index();
-    let hits: Vec<&crate::workspace::SearchEntry> = if ascending {
+    let mut hits: Vec<&crate::workspace::SearchEntry> = if ascending {
         index.iter().filter(matches).collect()
     } else {
         index.iter().rev().filter(matches).collect()
     };
+    if let Some(seed) = state.cfg.listing_order_seed {
+        hits.sort_by_key(|e| crate::ids::stable_hash(&[&seed.to_le_bytes(), e.id.as_bytes()]));
+    }
     let (page, next) = paginate(hits, |e| e.id.as_str(), cursor.as_deref(), size)?;
     let results = page
         .into_iter()

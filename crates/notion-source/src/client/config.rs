@@ -184,6 +184,15 @@ impl Default for ClientConfig {
 impl ClientConfig {
     /// Checks the base URL: `https` anywhere, `http` only to a loopback host
     /// (the token must not cross a network in clear).
+    /// Checks the whole configuration as [`NotionClient::new`](super::NotionClient::new)
+    /// would, without building a client: the base URL, the page size, the rate.
+    pub fn check(&self) -> Result<(), ClientError> {
+        self.checked_base_url()?;
+        self.checked_page_size()?;
+        self.rate.pace()?;
+        Ok(())
+    }
+
     pub(crate) fn checked_base_url(&self) -> Result<Url, ClientError> {
         let url = Url::parse(&self.base_url).map_err(|e| {
             ClientError::Config(format!("base URL {:?} is not a URL: {e}", self.base_url))

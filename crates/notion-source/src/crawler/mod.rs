@@ -72,6 +72,13 @@ pub struct CrawlConfig {
     pub listing: ListingMode,
     /// Decides which pages need reading (all of them when `None`).
     pub planner: Option<Arc<dyn PagePlanner>>,
+    /// Pages whose metadata the caller already has, read like listed pages
+    /// (before the roots or search).
+    pub seed_pages: Vec<Page>,
+    /// Crawl the child pages and databases found in pages read (and in
+    /// unchanged pages' stored children). Off for a partial crawl of given
+    /// pages, which reads those pages and nothing else.
+    pub follow_children: bool,
 }
 
 impl std::fmt::Debug for dyn PagePlanner {
@@ -90,6 +97,8 @@ impl Default for CrawlConfig {
             data_source_queries: HashMap::new(),
             listing: ListingMode::Complete,
             planner: None,
+            seed_pages: Vec::new(),
+            follow_children: true,
         }
     }
 }
@@ -134,6 +143,9 @@ pub enum ListingMode {
     /// the cheapest listing, for incremental runs; rows that search misses
     /// wait for the next complete run.
     SearchOnly,
+    /// No search: only the configured roots and the seed pages (a partial
+    /// crawl of given pages and data sources).
+    RootsOnly,
 }
 
 /// A page that could not be read.
@@ -314,6 +326,12 @@ impl Crawler {
         cancel: CancellationToken,
     ) -> Result<CrawlReport, CrawlError> {
         let mut state = Frontier::new(&self.config);
+        for page in self.config.seed_pages.clone() {
+            state.add_page(page, FoundBy::Listing, &self.progress);
+        }
+        if !send_all(&events, &mut state.outbox).await {
+            return Err(CrawlError::ChannelClosed);
+        }
         let synced = SyncedCache::default();
         let mut pages: JoinSet<PageOutcome> = JoinSet::new();
         let mut listings: JoinSet<(Listing, Result<listing::ListingOutcome, ClientError>)> =
@@ -363,7 +381,9 @@ impl Crawler {
                 _ = cancel.cancelled(), if !listings.is_empty() => listings.abort_all(),
                 Some(joined) = pages.join_next(), if !pages.is_empty() => match joined {
                     Ok(PageOutcome::Done(walked)) => {
-                        state.add_walked(walked, &self.progress);
+                        if self.config.follow_children {
+                            state.add_walked(walked, &self.progress);
+                        }
                         if !send_all(&events, &mut state.outbox).await {
                             fatal.get_or_insert(CrawlError::ChannelClosed);
                             cancel.cancel();
@@ -578,11 +598,12 @@ struct Frontier {
     filtered: HashSet<String>,
     listing: ListingMode,
     planner: Option<Arc<dyn PagePlanner>>,
+    follow_children: bool,
 }
 
 impl Frontier {
     fn new(config: &CrawlConfig) -> Frontier {
-        let listings = if config.roots.is_empty() {
+        let listings = if config.roots.is_empty() && config.listing != ListingMode::RootsOnly {
             VecDeque::from([Listing::Search { cursor: None }])
         } else {
             config
@@ -627,6 +648,7 @@ impl Frontier {
                 ListingMode::Complete
             },
             planner: config.planner.clone(),
+            follow_children: config.follow_children,
         }
     }
 
@@ -740,7 +762,9 @@ impl Frontier {
             Some(Plan::Unchanged(children)) => {
                 progress.add(Counter::Unchanged, 1);
                 self.outbox.push(CrawlEvent::Unchanged(Box::new(page)));
-                self.add_walked(children, progress);
+                if self.follow_children {
+                    self.add_walked(children, progress);
+                }
             }
             _ => self.pages.push_back(page),
         }

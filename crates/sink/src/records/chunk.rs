@@ -13,7 +13,7 @@ use crate::columns::{
 };
 
 /// One chunk of a page. Field names are the column names of `chunks`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ChunkRecord {
     /// [`crate::chunk_id`] of `page_id` and `chunk_index`.
     pub chunk_id: String,

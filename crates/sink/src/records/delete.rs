@@ -11,7 +11,7 @@ use crate::columns::{
 };
 
 /// A chunk to delete, and why.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct DeleteRecord {
     /// The chunk's id (as in `chunks.chunk_id`).
     pub chunk_id: String,

@@ -13,7 +13,8 @@ use crate::columns::{
 
 /// What became of a page in a run: the `status` column and the columns that
 /// explain it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
 pub enum PageStatus {
     /// Fetched, rendered and chunked.
     Ok,
@@ -97,7 +98,7 @@ impl PageStatus {
 /// One page met by a run. Field names are the column names of `pages`; the
 /// page's metadata is optional because a page that failed may be known only
 /// by its id.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PageRecord {
     /// The page's id.
     pub page_id: String,

@@ -1,0 +1,476 @@
+//! Settings: what a run is told, as the TOML configuration file spells it,
+//! with the one set of defaults the file, the command-line flags, `--help`
+//! and the README all use, and a validation that checks every value before
+//! any request is sent.
+//!
+//! ```
+//! let settings = engine::Settings::from_toml("[chunk]\nmax_tokens = 300").unwrap();
+//! let valid = settings.validate().unwrap();
+//! assert_eq!(valid.chunk.max_tokens, 300);
+//!
+//! let error = engine::Settings::from_toml("[chunk]\nmax_tokens = 1").unwrap().validate().unwrap_err();
+//! assert_eq!(error.key, "chunk.max_tokens");
+//! ```
+//!
+//! The token is never part of the settings: it comes from `NOTION_TOKEN` or
+//! a token file, so it never lands in a file that gets committed or shared.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use notion_source::client::{ClientConfig, DataSourceQuery, RateLimit, RetryPolicy};
+use notion_source::crawler::{CrawlConfig, Root, normalize_id};
+use serde::{Deserialize, Serialize};
+
+/// The output directory when none is given.
+pub const DEFAULT_OUT: &str = "notion-ingest-out";
+
+/// A setting that cannot work, named by its configuration key.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{key}: {message}")]
+pub struct SettingsError {
+    /// The key, as in the configuration file (`chunk.max_tokens`).
+    pub key: String,
+    /// What is wrong and what would be right.
+    pub message: String,
+}
+
+impl SettingsError {
+    fn new(key: &str, message: impl Into<String>) -> Self {
+        SettingsError {
+            key: key.to_string(),
+            message: message.into(),
+        }
+    }
+}
+
+/// The whole configuration, as read from TOML; every key is optional.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    /// Output directory.
+    pub out: Option<PathBuf>,
+    /// How to reach Notion.
+    pub notion: NotionSettings,
+    /// What to crawl.
+    pub crawl: CrawlSettings,
+    /// How to chunk.
+    pub chunk: ChunkSettings,
+    /// How to write Parquet.
+    pub output: OutputSettings,
+}
+
+/// `[notion]`: endpoint, version, token file, request budget.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NotionSettings {
+    /// API base URL.
+    pub api_url: String,
+    /// `Notion-Version` header.
+    pub notion_version: String,
+    /// File holding the integration token (else `NOTION_TOKEN`).
+    pub token_file: Option<PathBuf>,
+    /// Average requests per second.
+    pub rate: f64,
+    /// Requests allowed at once above the average.
+    pub burst: u32,
+    /// A budget of N requests per 60-second window, instead of `rate`.
+    pub window_budget: Option<u32>,
+    /// Retries of a request that failed with 5xx or a transport error.
+    pub max_retries: u32,
+}
+
+impl Default for NotionSettings {
+    fn default() -> Self {
+        NotionSettings {
+            api_url: notion_source::client::DEFAULT_BASE_URL.into(),
+            notion_version: notion_source::client::DEFAULT_NOTION_VERSION.into(),
+            token_file: None,
+            rate: 3.0,
+            burst: 3,
+            window_budget: None,
+            max_retries: 6,
+        }
+    }
+}
+
+/// `[crawl]`: roots, exclusions, data source filters, concurrency.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CrawlSettings {
+    /// Start points instead of search: page ids or URLs, `database:ID`,
+    /// `data_source:ID`.
+    pub roots: Vec<String>,
+    /// Ids never crawled, with what is reachable only through them.
+    pub exclude: Vec<String>,
+    /// Pages crawled at once.
+    pub concurrency: usize,
+    /// Read relation and people properties beyond Notion's 25 references.
+    pub full_relations: bool,
+    /// Filters for data source queries.
+    pub data_sources: Vec<DataSourceFilter>,
+}
+
+impl Default for CrawlSettings {
+    fn default() -> Self {
+        let crawl = CrawlConfig::default();
+        CrawlSettings {
+            roots: Vec::new(),
+            exclude: Vec::new(),
+            concurrency: crawl.pages_in_flight,
+            full_relations: crawl.complete_truncated_properties,
+            data_sources: Vec::new(),
+        }
+    }
+}
+
+/// `[[crawl.data_sources]]`: a Notion filter, sorts and property subset for
+/// one data source, passed through to the query endpoint.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct DataSourceFilter {
+    /// Data source id.
+    pub id: String,
+    /// Notion filter object (JSON shape, written in TOML).
+    #[serde(default)]
+    pub filter: Option<serde_json::Value>,
+    /// Notion sorts array.
+    #[serde(default)]
+    pub sorts: Option<serde_json::Value>,
+    /// Property ids to return.
+    #[serde(default)]
+    pub filter_properties: Vec<String>,
+}
+
+/// `[chunk]`: chunk size, overlap, tokenizer, contextual header.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ChunkSettings {
+    /// Maximum tokens per chunk (header included).
+    pub max_tokens: usize,
+    /// Overlap between consecutive chunks, in tokens.
+    pub overlap: usize,
+    /// A piece under this many tokens is merged into a neighbour; when not
+    /// set, the chunker's default, capped at a quarter of `max_tokens`.
+    pub min_tokens: Option<usize>,
+    /// `o200k_base` or `cl100k_base`.
+    pub tokenizer: String,
+    /// Prefix `embed_text` with the page title and heading path.
+    pub contextual_header: bool,
+}
+
+impl Default for ChunkSettings {
+    /// The chunker's own defaults.
+    fn default() -> Self {
+        let chunker = chunker::ChunkConfig::default();
+        ChunkSettings {
+            max_tokens: chunker.max_tokens,
+            overlap: chunker.overlap_tokens,
+            min_tokens: None,
+            tokenizer: chunker.tokenizer.name().into(),
+            contextual_header: chunker.contextual_header,
+        }
+    }
+}
+
+/// `[output]`: shard sizes, snapshots kept.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OutputSettings {
+    /// Rotate shards at about this size, in MB.
+    pub shard_mb: u64,
+    /// Published snapshots to keep, the current one included.
+    pub keep_snapshots: usize,
+}
+
+impl Default for OutputSettings {
+    fn default() -> Self {
+        OutputSettings {
+            shard_mb: 128,
+            keep_snapshots: 2,
+        }
+    }
+}
+
+/// Settings checked and turned into what the client, the crawler, the
+/// chunker and the sink take.
+#[derive(Debug, Clone)]
+pub struct ValidSettings {
+    /// The output directory.
+    pub out_dir: PathBuf,
+    /// The client's configuration (without the token).
+    pub client: ClientConfig,
+    /// What to crawl.
+    pub crawl: CrawlConfig,
+    /// How to chunk.
+    pub chunk: chunker::ChunkConfig,
+    /// Target shard size in bytes.
+    pub shard_bytes: u64,
+    /// Snapshots to keep.
+    pub keep_snapshots: usize,
+    /// The token file, if one is configured.
+    pub token_file: Option<PathBuf>,
+}
+
+impl Settings {
+    /// Parses TOML text (unknown keys are errors).
+    pub fn from_toml(text: &str) -> Result<Settings, SettingsError> {
+        toml::from_str(text).map_err(|e| {
+            SettingsError::new("config", e.message().to_string() + &location(text, e.span()))
+        })
+    }
+
+    /// Reads a TOML configuration file.
+    pub fn load(path: &Path) -> Result<Settings, SettingsError> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            SettingsError::new("config", format!("cannot read {}: {e}", path.display()))
+        })?;
+        Self::from_toml(&text).map_err(|e| SettingsError {
+            message: format!("{}: {}", path.display(), e.message),
+            ..e
+        })
+    }
+
+    /// The output directory (`./notion-ingest-out` when unset).
+    pub fn out_dir(&self) -> PathBuf {
+        self.out.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_OUT))
+    }
+
+    /// Checks every value, under the rules the client, the crawler, the
+    /// chunker and the sink apply, and builds their configurations. Nothing
+    /// is sent anywhere.
+    pub fn validate(&self) -> Result<ValidSettings, SettingsError> {
+        let n = &self.notion;
+        if !(n.rate.is_finite() && (0.01..=1000.0).contains(&n.rate)) {
+            return Err(SettingsError::new(
+                "notion.rate",
+                format!(
+                    "{} is not a usable rate: give requests per second between 0.01 and 1000 (Notion allows about 3)",
+                    n.rate
+                ),
+            ));
+        }
+        if n.burst == 0 || n.burst > 1000 {
+            return Err(SettingsError::new(
+                "notion.burst",
+                "must be between 1 and 1000",
+            ));
+        }
+        if n.window_budget.is_some_and(|b| b == 0 || b > 100_000) {
+            return Err(SettingsError::new(
+                "notion.window_budget",
+                "must be between 1 and 100000 requests per 60-second window",
+            ));
+        }
+        if n.max_retries > 100 {
+            return Err(SettingsError::new("notion.max_retries", "must be at most 100"));
+        }
+        let rate = match n.window_budget {
+            Some(budget) => RateLimit::Window {
+                budget,
+                window: Duration::from_secs(60),
+            },
+            None => RateLimit::PerSecond {
+                per_second: n.rate,
+                burst: n.burst,
+            },
+        };
+        let client = ClientConfig {
+            base_url: n.api_url.clone(),
+            notion_version: n.notion_version.clone(),
+            rate,
+            retry: RetryPolicy {
+                max_attempts: n.max_retries + 1,
+                ..RetryPolicy::default()
+            },
+            ..ClientConfig::default()
+        };
+        client
+            .check()
+            .map_err(|e| SettingsError::new("notion.api_url", e.to_string()))?;
+        if n.notion_version.trim().is_empty()
+            || reqwest_header_invalid(&n.notion_version)
+        {
+            return Err(SettingsError::new(
+                "notion.notion_version",
+                "must be a Notion API version such as 2025-09-03",
+            ));
+        }
+
+        let c = &self.crawl;
+        if !(1..=64).contains(&c.concurrency) {
+            return Err(SettingsError::new(
+                "crawl.concurrency",
+                "must be between 1 and 64 pages at once",
+            ));
+        }
+        let roots = c
+            .roots
+            .iter()
+            .map(|r| {
+                Root::parse(r).ok_or_else(|| {
+                    SettingsError::new("crawl.roots", format!("not a Notion id or URL: {r:?}"))
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let exclude = c
+            .exclude
+            .iter()
+            .map(|r| {
+                normalize_id(r.split_once(':').map_or(r.as_str(), |(_, id)| id)).ok_or_else(|| {
+                    SettingsError::new("crawl.exclude", format!("not a Notion id or URL: {r:?}"))
+                })
+            })
+            .collect::<Result<HashSet<_>, _>>()?;
+        let data_source_queries = c
+            .data_sources
+            .iter()
+            .map(|f| {
+                let id = normalize_id(&f.id).ok_or_else(|| {
+                    SettingsError::new(
+                        "crawl.data_sources.id",
+                        format!("not a data source id: {:?}", f.id),
+                    )
+                })?;
+                if f.filter.as_ref().is_some_and(|v| !v.is_object()) {
+                    return Err(SettingsError::new(
+                        "crawl.data_sources.filter",
+                        "must be a table (a Notion filter object)",
+                    ));
+                }
+                if f.sorts.as_ref().is_some_and(|v| !v.is_array()) {
+                    return Err(SettingsError::new(
+                        "crawl.data_sources.sorts",
+                        "must be an array (Notion sorts)",
+                    ));
+                }
+                let query = DataSourceQuery {
+                    filter: f.filter.clone(),
+                    sorts: f.sorts.clone(),
+                    filter_properties: f.filter_properties.clone(),
+                    ..Default::default()
+                };
+                Ok((id, query))
+            })
+            .collect::<Result<HashMap<_, _>, _>>()?;
+        let crawl = CrawlConfig {
+            roots,
+            exclude,
+            pages_in_flight: c.concurrency,
+            complete_truncated_properties: c.full_relations,
+            data_source_queries,
+            ..CrawlConfig::default()
+        };
+
+        let k = &self.chunk;
+        let tokenizer = k
+            .tokenizer
+            .parse()
+            .map_err(|e: chunker::ChunkError| SettingsError::new("chunk.tokenizer", e.to_string()))?;
+        let default_min = chunker::ChunkConfig::default().min_tokens;
+        let chunk = chunker::ChunkConfig {
+            max_tokens: k.max_tokens,
+            overlap_tokens: k.overlap,
+            min_tokens: k.min_tokens.unwrap_or(default_min.min(k.max_tokens / 4)),
+            contextual_header: k.contextual_header,
+            tokenizer,
+        };
+        chunk.validate().map_err(|e| {
+            let key = match e {
+                chunker::ChunkError::OverlapTooLarge { .. } => "chunk.overlap",
+                chunker::ChunkError::MinTokensTooLarge { .. } => "chunk.min_tokens",
+                _ => "chunk.max_tokens",
+            };
+            SettingsError::new(key, e.to_string())
+        })?;
+
+        let o = &self.output;
+        if !(1..=1 << 20).contains(&o.shard_mb) {
+            return Err(SettingsError::new(
+                "output.shard_mb",
+                "must be between 1 and 1048576 MB",
+            ));
+        }
+        if !(1..=1000).contains(&o.keep_snapshots) {
+            return Err(SettingsError::new(
+                "output.keep_snapshots",
+                "must be between 1 and 1000",
+            ));
+        }
+        Ok(ValidSettings {
+            out_dir: self.out_dir(),
+            client,
+            crawl,
+            chunk,
+            shard_bytes: o.shard_mb << 20,
+            keep_snapshots: o.keep_snapshots,
+            token_file: n.token_file.clone(),
+        })
+    }
+}
+
+/// Whether a value cannot be an HTTP header value.
+fn reqwest_header_invalid(value: &str) -> bool {
+    value.bytes().any(|b| b < 0x20 || b == 0x7f)
+}
+
+/// " at line L, column C" for a TOML error's span.
+fn location(text: &str, span: Option<std::ops::Range<usize>>) -> String {
+    let Some(span) = span else {
+        return String::new();
+    };
+    let before = &text[..span.start.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+    format!(" (line {line}, column {column})")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid_and_match_their_sources() {
+        let valid = Settings::default().validate().unwrap();
+        assert_eq!(valid.chunk, {
+            let mut c = chunker::ChunkConfig::default();
+            c.min_tokens = c.min_tokens.min(c.max_tokens / 4);
+            c
+        });
+        assert_eq!(valid.out_dir, PathBuf::from(DEFAULT_OUT));
+        assert_eq!(valid.crawl.pages_in_flight, CrawlConfig::default().pages_in_flight);
+    }
+
+    #[test]
+    fn every_bad_value_names_its_key() {
+        let cases: &[(&str, &str)] = &[
+            ("[chunk]\nmax_tokens = 10", "chunk.max_tokens"),
+            ("[chunk]\nmax_tokens = 100\noverlap = 100", "chunk.overlap"),
+            ("[chunk]\nmax_tokens = 100\nmin_tokens = 101", "chunk.min_tokens"),
+            ("[chunk]\ntokenizer = \"gpt2\"", "chunk.tokenizer"),
+            ("[notion]\nrate = 1e-12", "notion.rate"),
+            ("[notion]\nrate = 0.0", "notion.rate"),
+            ("[notion]\nwindow_budget = 0", "notion.window_budget"),
+            ("[notion]\napi_url = \"http://example.com\"", "notion.api_url"),
+            ("[crawl]\nconcurrency = 0", "crawl.concurrency"),
+            ("[crawl]\nroots = [\"not an id\"]", "crawl.roots"),
+            ("[crawl]\nexclude = [\"nope\"]", "crawl.exclude"),
+            ("[output]\nshard_mb = 0", "output.shard_mb"),
+            ("[output]\nkeep_snapshots = 0", "output.keep_snapshots"),
+        ];
+        for (toml, key) in cases {
+            let error = Settings::from_toml(toml).unwrap().validate().unwrap_err();
+            assert_eq!(&error.key, key, "{toml}: {error}");
+        }
+        let error = Settings::from_toml("[chunk]\nmax_tokenz = 3").unwrap_err();
+        assert_eq!(error.key, "config");
+        assert!(error.message.contains("max_tokenz"), "{error}");
+    }
+
+    #[test]
+    fn a_small_max_tokens_caps_the_default_minimum() {
+        let valid = Settings::from_toml("[chunk]\nmax_tokens = 32").unwrap().validate().unwrap();
+        assert_eq!((valid.chunk.max_tokens, valid.chunk.min_tokens), (32, 8));
+    }
+}

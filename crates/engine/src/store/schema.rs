@@ -1,0 +1,175 @@
+//! The state store's tables, their version, and the migrations that bring an
+//! older store up to date in place.
+//!
+//! Version 1 is the layout the first releases wrote (no `meta.schema_version`
+//! row): pages and chunks as columns, no raw content. Version 2 keeps each
+//! page's raw content (compressed), its references, and the page and chunk
+//! records as the sink's record model (JSON), with a `pending` flag for what
+//! no published change set holds yet.
+
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
+
+use super::StoreError;
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: i64 = 2;
+
+/// Tables and indexes of version 2.
+const TABLES: &str = r#"
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS runs (
+    run_id TEXT PRIMARY KEY,
+    started_at TEXT NOT NULL,          -- local clock, RFC 3339
+    notion_started_at TEXT,            -- Notion's clock when the run's first answer came
+    ended_at TEXT,
+    status TEXT NOT NULL,              -- RunStatus
+    scope TEXT NOT NULL,               -- RunScope
+    full INTEGER NOT NULL,
+    fetch_fingerprint TEXT NOT NULL,   -- what raw content depends on
+    build_fingerprint TEXT NOT NULL,   -- what Markdown and chunks depend on
+    summary TEXT
+);
+CREATE TABLE IF NOT EXISTS pages (
+    page_id TEXT PRIMARY KEY,
+    status TEXT NOT NULL,              -- PageStatus
+    title TEXT NOT NULL,
+    containers TEXT,                   -- JSON: ids of its parent (and a row's database)
+    last_edited_time TEXT NOT NULL,
+    raw BLOB,                          -- zstd of the page as read (see raw.rs)
+    raw_hash TEXT,
+    fetch_fingerprint TEXT,
+    built_raw_hash TEXT,               -- raw_hash the record and chunks were built from
+    build_fingerprint TEXT,
+    markdown_hash TEXT,
+    record TEXT NOT NULL,              -- sink::PageRecord as JSON
+    children TEXT NOT NULL,            -- ChildDocuments as JSON
+    read_run TEXT,                     -- run that last read the content
+    seen_run TEXT NOT NULL,            -- last run whose listing or walk found the page
+    written_run TEXT NOT NULL          -- run that last changed the page's record
+);
+CREATE INDEX IF NOT EXISTS pages_by_seen ON pages (seen_run);
+CREATE TABLE IF NOT EXISTS refs (
+    page_id TEXT NOT NULL,
+    target_id TEXT NOT NULL,
+    title_used TEXT,                   -- what the last build showed; NULL: unknown
+    PRIMARY KEY (page_id, target_id)
+);
+CREATE INDEX IF NOT EXISTS refs_by_target ON refs (target_id);
+CREATE TABLE IF NOT EXISTS objects (
+    id TEXT NOT NULL,                  -- a database or data source
+    page_id TEXT NOT NULL,             -- the page whose content names it
+    title TEXT NOT NULL,
+    PRIMARY KEY (id, page_id)
+);
+CREATE TABLE IF NOT EXISTS users (id TEXT PRIMARY KEY, name TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS chunks (
+    page_id TEXT NOT NULL,
+    chunk_index INTEGER NOT NULL,
+    chunk_id TEXT NOT NULL,
+    run_id TEXT NOT NULL,
+    pending INTEGER NOT NULL,          -- 1 until a published change set holds it
+    record TEXT NOT NULL,              -- sink::ChunkRecord as JSON
+    PRIMARY KEY (page_id, chunk_index)
+);
+CREATE INDEX IF NOT EXISTS chunks_pending ON chunks (pending);
+CREATE TABLE IF NOT EXISTS deletes (
+    chunk_id TEXT PRIMARY KEY,
+    page_id TEXT NOT NULL,
+    reason TEXT NOT NULL,              -- DeleteReason
+    run_id TEXT NOT NULL               -- the run that found it gone
+);
+CREATE VIEW IF NOT EXISTS index_titles (id, title) AS
+    SELECT page_id, title FROM pages WHERE status IN ('ok', 'failed')
+    UNION ALL SELECT id, title FROM objects
+    UNION ALL SELECT id, name FROM users;
+"#;
+
+/// Creates the tables, or upgrades an older store in place.
+pub(crate) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    let version = version(conn)?;
+    if version > SCHEMA_VERSION {
+        return Err(StoreError::NewerSchema {
+            found: version,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    let tx = conn.transaction()?;
+    if version == 1 {
+        from_v1(&tx)?;
+    }
+    tx.execute_batch(TABLES)?;
+    tx.execute(
+        "INSERT INTO meta (key, value) VALUES ('schema_version', ?1)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        params![SCHEMA_VERSION.to_string()],
+    )?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// The store's schema version: 0 for an empty database, 1 for the first
+/// layout (a `pages` table but no version row).
+fn version(conn: &Connection) -> Result<i64, StoreError> {
+    let has_meta: bool = conn
+        .query_row(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'",
+            [],
+            |_| Ok(true),
+        )
+        .optional()?
+        .unwrap_or(false);
+    if has_meta {
+        let value: Option<String> = conn
+            .query_row(
+                "SELECT value FROM meta WHERE key = 'schema_version'",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if let Some(value) = value {
+            return value.parse().map_err(|_| StoreError::Corrupt {
+                what: format!("schema_version {value:?}"),
+            });
+        }
+    }
+    let has_pages: bool = conn
+        .query_row(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'pages'",
+            [],
+            |_| Ok(true),
+        )
+        .optional()?
+        .unwrap_or(false);
+    Ok(if has_pages { 1 } else { 0 })
+}
+
+/// Version 1 → 2: the old tables are renamed aside, their rows rewritten as
+/// records, and dropped. Pages keep no raw content (it was never stored), so
+/// the next run that needs to rebuild them reads them again. Chunks are
+/// carried over as published (a v1 run published every change set it
+/// wrote); unpublished deletes are kept.
+fn from_v1(tx: &Transaction<'_>) -> Result<(), StoreError> {
+    tracing::info!("upgrading the state store from schema version 1 to {SCHEMA_VERSION}");
+    for table in ["runs", "pages", "chunks", "deletes"] {
+        tx.execute_batch(&format!("ALTER TABLE {table} RENAME TO v1_{table}"))?;
+    }
+    tx.execute_batch("DROP INDEX IF EXISTS chunks_by_run")?;
+    tx.execute_batch(TABLES)?;
+    tx.execute(
+        "INSERT INTO runs (run_id, started_at, ended_at, status, scope, full, fetch_fingerprint, build_fingerprint, summary)
+         SELECT run_id, started_at, ended_at, status, 'complete', full, '', config, summary FROM v1_runs",
+        [],
+    )?;
+    super::v1::copy_pages(tx)?;
+    super::v1::copy_chunks(tx)?;
+    tx.execute(
+        "INSERT OR IGNORE INTO deletes (chunk_id, page_id, reason, run_id)
+         SELECT chunk_id, page_id, reason, run_id FROM v1_deletes
+         WHERE run_id IN (SELECT run_id FROM v1_runs WHERE status NOT IN ('completed'))",
+        [],
+    )?;
+    for table in ["runs", "pages", "chunks", "deletes"] {
+        tx.execute_batch(&format!("DROP TABLE v1_{table}"))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,339 @@
+//! The engine's contract, over HTTP against the mock: the output is a pure
+//! function of the workspace and the settings (whatever the concurrency,
+//! the listing order, or the path of full and incremental runs that led
+//! there); new chunk settings rebuild from the store with listing requests
+//! only; what leaves the scope is deleted; a partial run costs exactly its
+//! pages' requests.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use engine::{PartialScope, RunOptions, Scope};
+use notion_mock::{MockConfig, MockServer, SyntheticConfig, Workspace};
+use serde_json::Value;
+
+use crate::support::*;
+
+const SEARCH: &str = "POST /v1/search";
+const USERS: &str = "GET /v1/users";
+const RETRIEVE_PAGE: &str = "GET /v1/pages/{id}";
+const BLOCK_CHILDREN: &str = "GET /v1/blocks/{id}/children";
+
+/// What may not depend on how the output was made: every page's Markdown,
+/// and every chunk's id, page and content hash.
+#[derive(Debug, PartialEq, Eq)]
+struct Output {
+    markdown: BTreeMap<String, Option<String>>,
+    chunks: BTreeMap<String, (String, String)>,
+}
+
+fn output(out: &Path) -> Output {
+    Output {
+        markdown: pages(out)
+            .into_iter()
+            .map(|p| (p.page_id, p.markdown))
+            .collect(),
+        chunks: chunks(out)
+            .into_iter()
+            .map(|c| (c.chunk_id, (c.page_id, c.content_hash)))
+            .collect(),
+    }
+}
+
+/// A synthetic workspace whose pages mention and link to each other and
+/// whose rows relate to each other.
+fn referencing(pages: usize, seed: u64) -> Workspace {
+    Workspace::synthetic(&SyntheticConfig {
+        pages,
+        seed,
+        reference_share: 0.3,
+        ..SyntheticConfig::default()
+    })
+}
+
+async fn crawl(ws: &Workspace, mock: MockConfig, concurrency: usize, out: &Path) {
+    let server = MockServer::start(ws.clone(), mock).await.unwrap();
+    let mut config = config(out);
+    config.crawl.pages_in_flight = concurrency;
+    let report = run_pipeline(&server, config).await;
+    server.stop().await;
+    assert!(report.crawl.failures.is_empty(), "{:?}", report.crawl.failures);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrency_and_listing_order_change_not_a_byte() {
+    for ws in [Workspace::kitchen_sink(), referencing(120, 5)] {
+        let base = tempfile::tempdir().unwrap();
+        crawl(&ws, MockConfig::unlimited(), 1, base.path()).await;
+        let expected = output(base.path());
+        let linked = expected
+            .markdown
+            .values()
+            .flatten()
+            .filter(|m| m.contains("](https://www.notion.so/"))
+            .count();
+        assert!(linked > 5, "only {linked} pages link to pages");
+        for (seed, concurrency) in [(11, 8), (12, 3)] {
+            let out = tempfile::tempdir().unwrap();
+            let shuffled = MockConfig {
+                listing_order_seed: Some(seed),
+                ..MockConfig::unlimited()
+            };
+            crawl(&ws, shuffled, concurrency, out.path()).await;
+            assert_eq!(
+                output(out.path()),
+                expected,
+                "listing order {seed}, concurrency {concurrency}"
+            );
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn incremental_runs_after_edits_and_renames_equal_a_full_crawl() {
+    let ws = referencing(150, 8);
+    let server = mock(ws).await;
+    let out = tempfile::tempdir().unwrap();
+    run_pipeline(&server, config(out.path())).await;
+    let first = output(out.path());
+
+    // Rename three pages that others link to, and edit two pages' text.
+    let linked_to = |id: &str| {
+        let url = format!("https://www.notion.so/{}", id.replace('-', ""));
+        first
+            .markdown
+            .iter()
+            .filter(|(page, m)| *page != id && m.as_ref().is_some_and(|m| m.contains(&url)))
+            .count()
+    };
+    let mut targets: Vec<String> = first
+        .markdown
+        .keys()
+        .filter(|id| linked_to(id) > 0)
+        .cloned()
+        .collect();
+    targets.truncate(3);
+    assert_eq!(targets.len(), 3, "the workspace links to too few pages");
+    for (i, id) in targets.iter().enumerate() {
+        server.edit(|ws| ws.rename_page(id, &format!("Renamed target {i}")).unwrap());
+    }
+    let edited: Vec<String> = first.markdown.keys().rev().take(2).cloned().collect();
+    for id in &edited {
+        server.edit(|ws| ws.set_page_text(id, &["A new text after an edit."]).unwrap());
+    }
+    let report = run_pipeline(&server, config(out.path())).await;
+    assert!(report.crawl.failures.is_empty());
+    let incremental = output(out.path());
+
+    // The pages that link to a renamed page show its new title.
+    for (i, id) in targets.iter().enumerate() {
+        let url = format!("https://www.notion.so/{}", id.replace('-', ""));
+        let title = format!("[Renamed target {i}]({url}");
+        let showing = incremental
+            .markdown
+            .values()
+            .flatten()
+            .filter(|m| m.contains(&title))
+            .count();
+        assert!(showing >= linked_to(id), "{id} renamed: {showing} pages show it");
+    }
+
+    // A full crawl of the edited workspace, from scratch, writes the same.
+    let edited_ws = server.workspace();
+    server.stop().await;
+    let fresh = tempfile::tempdir().unwrap();
+    crawl(&edited_ws, MockConfig::unlimited(), 8, fresh.path()).await;
+    assert_eq!(incremental, output(fresh.path()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn new_chunk_settings_rebuild_from_the_store_with_listing_requests_only() {
+    let ws = referencing(200, 3);
+    let server = mock(ws.clone()).await;
+    let out = tempfile::tempdir().unwrap();
+    run_pipeline(&server, config(out.path())).await;
+    let before = chunks(out.path());
+
+    server.reset_stats();
+    let mut smaller = config(out.path());
+    smaller.chunk.max_tokens = 200;
+    smaller.chunk.min_tokens = 32;
+    let report = run_pipeline(&server, smaller.clone()).await;
+    let stats = server.stats();
+    server.stop().await;
+    let endpoints: BTreeSet<&str> = stats.per_endpoint.keys().map(String::as_str).collect();
+    assert_eq!(endpoints, BTreeSet::from([SEARCH, USERS]), "{:?}", stats.per_endpoint);
+    let ok_pages = pages(out.path())
+        .iter()
+        .filter(|p| p.status == sink::PageStatus::Ok)
+        .count() as u64;
+    assert_eq!(report.rebuilt_from_store, ok_pages);
+    assert!(chunks(out.path()).len() > before.len(), "smaller chunks, more of them");
+
+    // Exactly what a full crawl with the new settings writes.
+    let fresh = tempfile::tempdir().unwrap();
+    let server = mock(ws).await;
+    let mut full = smaller;
+    full.state_dir = fresh.path().to_path_buf();
+    full.publisher = std::sync::Arc::new(sink::LocalDir::new(fresh.path(), 2));
+    run_pipeline(&server, full).await;
+    server.stop().await;
+    assert_eq!(output(out.path()), output(fresh.path()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn excluding_a_subtree_deletes_its_pages_as_excluded_without_requests() {
+    let ws = Workspace::synthetic(&SyntheticConfig {
+        pages: 150,
+        seed: 4,
+        ..SyntheticConfig::default()
+    });
+    let server = mock(ws.clone()).await;
+    let out = tempfile::tempdir().unwrap();
+    run_pipeline(&server, config(out.path())).await;
+    let before = chunks(out.path());
+    let page_rows = pages(out.path());
+
+    // A page with child pages, not a top-level one.
+    let parent_of: BTreeMap<&str, &str> = page_rows
+        .iter()
+        .filter_map(|p| Some((p.page_id.as_str(), p.parent_id.as_deref()?)))
+        .collect();
+    let under = |root: &str| -> BTreeSet<String> {
+        page_rows
+            .iter()
+            .filter(|p| {
+                let mut at = p.page_id.as_str();
+                loop {
+                    if at == root {
+                        return true;
+                    }
+                    match parent_of.get(at) {
+                        Some(up) => at = up,
+                        None => return false,
+                    }
+                }
+            })
+            .map(|p| p.page_id.clone())
+            .collect()
+    };
+    let excluded = page_rows
+        .iter()
+        .filter(|p| p.parent_type.as_deref() == Some("page_id"))
+        .map(|p| p.page_id.clone())
+        .find(|id| under(id).len() >= 3)
+        .expect("a page with a subtree");
+    let subtree = under(&excluded);
+
+    server.reset_stats();
+    let mut narrowed = config(out.path());
+    narrowed.crawl.exclude.insert(excluded.clone());
+    let report = run_pipeline(&server, narrowed).await;
+    let stats = server.stats();
+    server.stop().await;
+    assert_eq!(stats.per_endpoint.get(RETRIEVE_PAGE), None, "{:?}", stats.per_endpoint);
+    let left: BTreeSet<String> = pages(out.path()).into_iter().map(|p| p.page_id).collect();
+    assert!(left.is_disjoint(&subtree), "excluded pages stay in the snapshot");
+    let set = change_sets(out.path()).pop().unwrap();
+    assert_eq!(set.run_id, report.run_id);
+    let expected: BTreeSet<&String> = before
+        .iter()
+        .filter(|c| subtree.contains(&c.page_id))
+        .map(|c| &c.chunk_id)
+        .collect();
+    let deleted: BTreeSet<&String> = set
+        .deletes
+        .iter()
+        .filter(|d| d.reason == "excluded")
+        .map(|d| &d.chunk_id)
+        .collect();
+    assert!(!expected.is_empty());
+    assert_eq!(deleted, expected);
+}
+
+/// The block-children requests one page needs: its own list and every
+/// nested container's, 100 children a request.
+fn block_requests(tree: &Value) -> u64 {
+    let mut n = (tree["blocks"].as_array().map_or(0, Vec::len) as u64)
+        .div_ceil(100)
+        .max(1);
+    let mut stack: Vec<&Value> = tree["blocks"].as_array().into_iter().flatten().collect();
+    while let Some(block) = stack.pop() {
+        let kind = block["type"].as_str().unwrap_or_default();
+        if block["has_children"] == true && kind != "child_page" && kind != "child_database" {
+            let children = block["children"].as_array().map_or(0, Vec::len) as u64;
+            n += children.div_ceil(100).max(1);
+            stack.extend(block["children"].as_array().into_iter().flatten());
+        }
+    }
+    n
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_partial_run_over_three_pages_of_a_thousand_costs_exactly_their_requests() {
+    let ws = Workspace::synthetic(&SyntheticConfig {
+        pages: 1000,
+        seed: 12,
+        ..SyntheticConfig::default()
+    });
+    let server = mock(ws.clone()).await;
+    let out = tempfile::tempdir().unwrap();
+    run_pipeline(&server, config(out.path())).await;
+    let before = output(out.path());
+
+    let chosen: Vec<String> = ws
+        .page_ids()
+        .into_iter()
+        .filter(|id| ws.page_tree_json(id).is_some_and(|t| t["page"]["parent"]["type"] == "page_id"))
+        .step_by(97)
+        .take(3)
+        .collect();
+    for id in &chosen {
+        server.edit(|ws| ws.append_paragraph(id, "Appended by a webhook's edit.").unwrap());
+    }
+    let edited = server.workspace();
+    server.reset_stats();
+    let options = RunOptions {
+        scope: Scope::Partial(PartialScope {
+            pages: chosen.clone(),
+            data_sources: Vec::new(),
+        }),
+        ..RunOptions::default()
+    };
+    let report = engine::run(fast_client(&server), config(out.path()), options)
+        .await
+        .unwrap();
+    let stats = server.stats();
+    server.stop().await;
+
+    let expected_children: u64 = chosen
+        .iter()
+        .map(|id| block_requests(&edited.page_tree_json(id).unwrap()))
+        .sum();
+    assert_eq!(stats.per_endpoint.get(RETRIEVE_PAGE), Some(&3), "{:?}", stats.per_endpoint);
+    assert_eq!(stats.per_endpoint.get(BLOCK_CHILDREN), Some(&expected_children));
+    assert_eq!(stats.total, 3 + expected_children, "{:?}", stats.per_endpoint);
+    for event in &stats.timeline {
+        let id = event.path.split('/').nth(3).unwrap_or_default();
+        let page = edited.page_of(id).unwrap_or_default();
+        assert!(chosen.contains(&page), "a request outside the chosen pages: {}", event.path);
+    }
+    // Only those pages' chunks changed.
+    let after = output(out.path());
+    for (page, markdown) in &after.markdown {
+        if chosen.contains(page) {
+            assert!(markdown.as_ref().unwrap().contains("Appended by a webhook's edit."));
+        } else {
+            assert_eq!(Some(markdown), before.markdown.get(page), "{page} changed");
+        }
+    }
+    let upserted: BTreeSet<String> = change_sets(out.path())
+        .pop()
+        .unwrap()
+        .upserts
+        .into_iter()
+        .map(|c| c.page_id)
+        .collect();
+    assert_eq!(upserted, chosen.iter().cloned().collect());
+    assert_eq!(report.scope, "partial");
+}
