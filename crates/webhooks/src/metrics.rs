@@ -204,89 +204,119 @@ impl RefreshGauges {
     }
 }
 
+/// A Prometheus metric type.
+#[derive(Clone, Copy)]
+enum Kind {
+    Counter,
+    Gauge,
+}
+
+/// Writes one metric: its help, its type, and its samples (`labels`, value).
+fn write_metric(
+    out: &mut String,
+    name: &str,
+    kind: Kind,
+    help: &str,
+    samples: &[(String, String)],
+) {
+    let kind = match kind {
+        Kind::Counter => "counter",
+        Kind::Gauge => "gauge",
+    };
+    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+    for (labels, value) in samples {
+        let _ = writeln!(out, "{name}{labels} {value}");
+    }
+}
+
 /// Renders the counters in Prometheus' text exposition format (0.0.4).
 pub(crate) fn render(counts: &ReceiverCounts, gauges: &RefreshGauges) -> String {
+    use Kind::{Counter, Gauge};
+    let single: [(&str, Kind, &str, u64); 9] = [
+        (
+            "notion_webhook_requests_total",
+            Counter,
+            "HTTP requests to the webhook endpoint.",
+            counts.requests,
+        ),
+        (
+            "notion_webhook_events_received_total",
+            Counter,
+            "Events accepted and persisted.",
+            counts.received,
+        ),
+        (
+            "notion_webhook_events_deduplicated_total",
+            Counter,
+            "Events dropped because the same event id was already persisted.",
+            counts.deduplicated,
+        ),
+        (
+            "notion_webhook_handshakes_total",
+            Counter,
+            "Verification handshakes accepted.",
+            counts.handshakes,
+        ),
+        (
+            "notion_webhook_store_errors_total",
+            Counter,
+            "Events the store failed to persist (answered 500).",
+            counts.store_errors,
+        ),
+        (
+            "notion_webhook_events_pending",
+            Gauge,
+            "Persisted events not refreshed yet.",
+            gauges.pending(),
+        ),
+        (
+            "notion_webhook_events_ignored_total",
+            Counter,
+            "Events that need no refresh (comments, views, locks, uploads, unknown types).",
+            gauges.ignored(),
+        ),
+        (
+            "notion_webhook_refreshes_total",
+            Counter,
+            "Refresh batches done.",
+            gauges.refreshes(),
+        ),
+        (
+            "notion_webhook_refresh_requests_total",
+            Counter,
+            "Notion API requests made by refreshes.",
+            gauges.requests(),
+        ),
+    ];
     let mut out = String::new();
-    let mut metric = |name: &str, kind: &str, help: &str, samples: &[(&str, u64)]| {
-        let _ = writeln!(out, "# HELP {name} {help}");
-        let _ = writeln!(out, "# TYPE {name} {kind}");
-        for (labels, value) in samples {
-            let _ = writeln!(out, "{name}{labels} {value}");
-        }
-    };
-    metric(
-        "notion_webhook_requests_total",
-        "counter",
-        "HTTP requests to the webhook endpoint.",
-        &[("", counts.requests)],
-    );
-    metric(
-        "notion_webhook_events_received_total",
-        "counter",
-        "Events accepted and persisted.",
-        &[("", counts.received)],
-    );
-    let rejected: Vec<(String, u64)> = counts
+    for (name, kind, help, value) in single {
+        write_metric(
+            &mut out,
+            name,
+            kind,
+            help,
+            &[(String::new(), value.to_string())],
+        );
+    }
+    let rejected: Vec<(String, String)> = counts
         .rejected
         .iter()
-        .map(|(r, n)| (format!("{{reason=\"{}\"}}", r.label()), *n))
+        .map(|(r, n)| (format!("{{reason=\"{}\"}}", r.label()), n.to_string()))
         .collect();
-    let rejected: Vec<(&str, u64)> = rejected.iter().map(|(l, n)| (l.as_str(), *n)).collect();
-    metric(
+    write_metric(
+        &mut out,
         "notion_webhook_events_rejected_total",
-        "counter",
+        Counter,
         "Requests refused, by reason; a refusal changes nothing.",
         &rejected,
     );
-    metric(
-        "notion_webhook_events_deduplicated_total",
-        "counter",
-        "Events dropped because the same event id was already persisted.",
-        &[("", counts.deduplicated)],
-    );
-    metric(
-        "notion_webhook_handshakes_total",
-        "counter",
-        "Verification handshakes accepted.",
-        &[("", counts.handshakes)],
-    );
-    metric(
-        "notion_webhook_store_errors_total",
-        "counter",
-        "Events the store failed to persist (answered 500).",
-        &[("", counts.store_errors)],
-    );
-    metric(
-        "notion_webhook_events_pending",
-        "gauge",
-        "Persisted events not refreshed yet.",
-        &[("", gauges.pending())],
-    );
-    metric(
-        "notion_webhook_events_ignored_total",
-        "counter",
-        "Events that need no refresh (comments, views, locks, uploads, unknown types).",
-        &[("", gauges.ignored())],
-    );
-    metric(
-        "notion_webhook_refreshes_total",
-        "counter",
-        "Refresh batches done.",
-        &[("", gauges.refreshes())],
-    );
-    metric(
-        "notion_webhook_refresh_requests_total",
-        "counter",
-        "Notion API requests made by refreshes.",
-        &[("", gauges.requests())],
-    );
-    let _ = writeln!(
-        out,
-        "# HELP notion_webhook_last_publish_timestamp_seconds When a change set was last published (0: never).\n\
-         # TYPE notion_webhook_last_publish_timestamp_seconds gauge\n\
-         notion_webhook_last_publish_timestamp_seconds {}.{:03}",
-        gauges.last_publish_ms() / 1000,
-        gauges.last_publish_ms() % 1000
+    let ms = gauges.last_publish_ms();
+    write_metric(
+        &mut out,
+        "notion_webhook_last_publish_timestamp_seconds",
+        Gauge,
+        "When a change set was last published (0: never).",
+        &[(String::new(), format!("{}.{:03}", ms / 1000, ms % 1000))],
     );
     out
 }

@@ -26,7 +26,10 @@
 //! usually ends up in log collectors (journald, Kubernetes), which more
 //! people can read than the service's own files. A handshake with another
 //! token while one is in use is refused (409): handshakes are unsigned, so
-//! accepting it would let anyone replace the signing key.
+//! accepting it would let anyone replace the signing key. For the same
+//! reason the first handshake is taken from whoever sends it: if someone
+//! else got there first, Notion's Verify form refuses the token in the file,
+//! and clearing the stored token lets Notion's "Resend token" start over.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};

@@ -86,6 +86,15 @@ impl Harness {
         response.text().await.unwrap()
     }
 
+    /// Checks that `/metrics` has this sample line.
+    async fn assert_metric(&self, line: &str) {
+        let metrics = self.metrics().await;
+        assert!(
+            metrics.lines().any(|l| l == line),
+            "{line} not in\n{metrics}"
+        );
+    }
+
     fn stored_ids(&self) -> Vec<String> {
         self.store.events().into_iter().map(|(e, _)| e.id).collect()
     }
@@ -125,12 +134,8 @@ async fn a_well_signed_event_is_persisted_with_its_raw_body_before_the_answer() 
     assert_eq!(stored[0].0.entity.id, "p1");
     assert_eq!(stored[0].1, body, "the raw body is kept byte for byte");
     assert_eq!(h.receiver.counts().received, 1);
-    assert!(
-        h.metrics()
-            .await
-            .lines()
-            .any(|l| l == "notion_webhook_events_received_total 1")
-    );
+    h.assert_metric("notion_webhook_events_received_total 1")
+        .await;
 }
 
 #[tokio::test]
@@ -168,11 +173,8 @@ async fn refused_requests_change_nothing() {
     assert_eq!(counts.rejected_for(Rejection::BadSignature), 3);
     assert_eq!(counts.rejected_for(Rejection::MissingSignature), 1);
     assert_eq!(counts.rejected_for(Rejection::Malformed), 2);
-    assert!(
-        h.metrics()
-            .await
-            .contains("notion_webhook_events_rejected_total{reason=\"bad_signature\"} 3")
-    );
+    h.assert_metric("notion_webhook_events_rejected_total{reason=\"bad_signature\"} 3")
+        .await;
     // The body signed correctly is still accepted afterwards.
     assert_eq!(h.post_signed(&body).await, StatusCode::OK);
     assert_eq!(h.stored_ids(), ["e1"]);
@@ -253,12 +255,8 @@ async fn duplicates_are_dropped_and_counted() {
     assert_eq!(h.stored_ids(), ["e1"]);
     let counts = h.receiver.counts();
     assert_eq!((counts.received, counts.deduplicated), (1, 3));
-    assert!(
-        h.metrics()
-            .await
-            .lines()
-            .any(|l| l == "notion_webhook_events_deduplicated_total 3")
-    );
+    h.assert_metric("notion_webhook_events_deduplicated_total 3")
+        .await;
 }
 
 #[tokio::test]
