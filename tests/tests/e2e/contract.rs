@@ -115,7 +115,7 @@ async fn incremental_runs_after_edits_and_renames_equal_a_full_crawl() {
     targets.truncate(3);
     assert_eq!(targets.len(), 3, "the workspace links to too few pages");
     for (i, id) in targets.iter().enumerate() {
-        server.edit(|ws| ws.rename_page(id, &format!("Renamed target {i}")).unwrap());
+        server.edit(|ws| ws.set_title(id, &format!("Renamed target {i}")).unwrap());
     }
     let edited: Vec<String> = first.markdown.keys().rev().take(2).cloned().collect();
     for id in &edited {
