@@ -78,10 +78,7 @@ pub fn encode(tree: &PageTree) -> Result<Encoded, RawError> {
         stack.extend(block.children.iter().rev().map(|c| (depth + 1, c)));
         blocks.push(FlatBlock {
             depth,
-            block: Block {
-                children: Vec::new(),
-                ..block.clone()
-            },
+            block: without_children(block),
         });
     }
     let stored = Stored {
@@ -99,6 +96,22 @@ pub fn encode(tree: &PageTree) -> Result<Encoded, RawError> {
         refs,
         objects,
     })
+}
+
+/// A copy of a block without its children (cloning the block would copy its
+/// whole subtree).
+fn without_children(block: &Block) -> Block {
+    Block {
+        id: block.id.clone(),
+        parent: block.parent.clone(),
+        created_time: block.created_time,
+        last_edited_time: block.last_edited_time,
+        has_children: block.has_children,
+        in_trash: block.in_trash,
+        archived: block.archived,
+        kind: block.kind.clone(),
+        children: Vec::new(),
+    }
 }
 
 /// Decodes stored content back into the page tree.

@@ -1,10 +1,11 @@
-//! Deletion by absence, after a complete run: pages the store holds that the
-//! run did not find have left the output's scope or the workspace.
+//! Deletion by absence, after a complete run: pages that left the output's
+//! scope or the workspace.
 //!
 //! - A page under an excluded id, or (with configured roots) under none of
 //!   the roots, as far as the store knows its ancestors, left the scope:
-//!   it is tombstoned as `excluded`, without a request.
-//! - Any other is retrieved once: 404 means deleted or unshared
+//!   it is tombstoned as `excluded`, without a request, found in this run or
+//!   not (search lists pages under an excluded page too, in any order).
+//! - A page the run did not find is retrieved once: 404 means deleted or unshared
 //!   (`not_found`), a trashed or archived page says so; a page that is still
 //!   there was only missed by the listing (search does not promise to return
 //!   everything) and is kept — unless roots are configured, whose listing is
@@ -65,13 +66,19 @@ pub(crate) async fn remove_unseen(
     rules: &ScopeRules,
 ) -> Result<RemovalReport, StoreError> {
     let mut report = RemovalReport::default();
-    for page in store.unseen_pages(&run.run_id)? {
+    for page in store.live_pages(&run.run_id)? {
         let lineage = || std::iter::once(&page.page_id).chain(&page.ancestors);
+        // A page found in this run is in the roots' scope by construction.
         let excluded = lineage().any(|id| rules.exclude.contains(id))
-            || (!rules.roots.is_empty() && !lineage().any(|id| rules.roots.contains(id)));
+            || (!page.seen
+                && !rules.roots.is_empty()
+                && !lineage().any(|id| rules.roots.contains(id)));
         if excluded {
             store.tombstone(run, &page.page_id, DeleteReason::Excluded)?;
             report.excluded += 1;
+            continue;
+        }
+        if page.seen {
             continue;
         }
         let reason = match client.retrieve_page(&page.page_id, &["title"]).await {

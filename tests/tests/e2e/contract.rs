@@ -337,3 +337,64 @@ async fn a_partial_run_over_three_pages_of_a_thousand_costs_exactly_their_reques
     assert_eq!(upserted, chosen.iter().cloned().collect());
     assert_eq!(report.scope, "partial");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shrinking_the_roots_deletes_what_they_no_longer_cover() {
+    let ws = Workspace::synthetic(&SyntheticConfig {
+        pages: 120,
+        seed: 6,
+        ..SyntheticConfig::default()
+    });
+    let server = mock(ws.clone()).await;
+    let out = tempfile::tempdir().unwrap();
+    run_pipeline(&server, config(out.path())).await;
+    let before = pages(out.path());
+    let top: Vec<&sink::PageRecord> = before
+        .iter()
+        .filter(|p| p.parent_type.as_deref() == Some("workspace"))
+        .collect();
+    assert!(top.len() >= 2, "{} top-level pages", top.len());
+    let kept_root = top[0].page_id.clone();
+
+    server.reset_stats();
+    let mut narrowed = config(out.path());
+    narrowed.crawl.roots = vec![notion_source::crawler::Root::Page(kept_root.clone())];
+    let report = run_pipeline(&server, narrowed).await;
+    let stats = server.stats();
+    server.stop().await;
+    // One retrieve: the root's own metadata; nothing retrieved to delete.
+    assert_eq!(stats.per_endpoint.get(RETRIEVE_PAGE), Some(&1), "{:?}", stats.per_endpoint);
+    let after = pages(out.path());
+    assert!(after.iter().any(|p| p.page_id == kept_root));
+    assert!(after.len() < before.len());
+    let left: BTreeSet<&str> = after.iter().map(|p| p.page_id.as_str()).collect();
+    let gone: BTreeSet<&str> = before
+        .iter()
+        .map(|p| p.page_id.as_str())
+        .filter(|id| !left.contains(id))
+        .collect();
+    let set = change_sets(out.path()).pop().unwrap();
+    assert_eq!(set.run_id, report.run_id);
+    let deleted_pages: BTreeSet<&str> = set
+        .deletes
+        .iter()
+        .map(|d| {
+            assert_eq!(d.reason, "excluded");
+            d.page_id.as_str()
+        })
+        .collect();
+    let gone_with_chunks: BTreeSet<&str> = chunks_before_pages(&before)
+        .into_iter()
+        .filter(|id| gone.contains(id))
+        .collect();
+    assert_eq!(deleted_pages, gone_with_chunks);
+}
+
+/// The ids of pages that had chunks.
+fn chunks_before_pages(pages: &[sink::PageRecord]) -> BTreeSet<&str> {
+    pages
+        .iter()
+        .filter(|p| p.chunk_count > 0)
+        .map(|p| p.page_id.as_str())
+        .collect()
+}

@@ -315,14 +315,16 @@ pub struct StoredContent {
     pub refs: Vec<String>,
 }
 
-/// A page a complete run did not find, with what the store knows of where it lived.
+/// A page with content, with what the store knows of where it lives.
 #[derive(Debug, Clone)]
-pub struct UnseenPage {
+pub struct LivePage {
     /// Page id.
     pub page_id: String,
     /// Its ancestors as far as the store knows them, nearest first (pages,
     /// databases, blocks).
     pub ancestors: Vec<String>,
+    /// Whether the run asked about found it (listing or walk).
+    pub seen: bool,
 }
 
 /// The state database.
@@ -763,15 +765,15 @@ impl Store {
         Ok(n)
     }
 
-    /// Pages with content (ok or failed) that run `run_id` did not find,
-    /// with their ancestors as the store knows them.
-    pub fn unseen_pages(&self, run_id: &str) -> Result<Vec<UnseenPage>, StoreError> {
-        let ids: Vec<String> = self
+    /// Every page with content (ok or failed), with its ancestors as the
+    /// store knows them and whether run `run_id` found it, in id order.
+    pub fn live_pages(&self, run_id: &str) -> Result<Vec<LivePage>, StoreError> {
+        let ids: Vec<(String, bool)> = self
             .conn
             .prepare(
-                "SELECT page_id FROM pages WHERE status IN ('ok', 'failed') AND seen_run != ?1 ORDER BY page_id",
+                "SELECT page_id, seen_run = ?1 FROM pages WHERE status IN ('ok', 'failed') ORDER BY page_id",
             )?
-            .query_map(params![run_id], |r| r.get(0))?
+            .query_map(params![run_id], |r| Ok((r.get(0)?, r.get(1)?)))?
             .collect::<Result<_, _>>()?;
         if ids.is_empty() {
             return Ok(Vec::new());
@@ -810,7 +812,7 @@ impl Store {
         }
         Ok(ids
             .into_iter()
-            .map(|page_id| {
+            .map(|(page_id, seen)| {
                 let mut ancestors = Vec::new();
                 let mut seen = BTreeSet::from([page_id.clone()]);
                 let mut queue = vec![page_id.clone()];
@@ -822,7 +824,11 @@ impl Store {
                         }
                     }
                 }
-                UnseenPage { page_id, ancestors }
+                LivePage {
+                    page_id,
+                    ancestors,
+                    seen,
+                }
             })
             .collect())
     }

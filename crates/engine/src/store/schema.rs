@@ -173,3 +173,93 @@ fn from_v1(tx: &Transaction<'_>) -> Result<(), StoreError> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{PageStatus, Store};
+
+    /// The tables the first releases wrote (schema version 1).
+    const V1: &str = r#"
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE runs (run_id TEXT PRIMARY KEY, started_at TEXT NOT NULL, ended_at TEXT, status TEXT NOT NULL,
+        full INTEGER NOT NULL, config TEXT NOT NULL, summary TEXT);
+    CREATE TABLE pages (page_id TEXT PRIMARY KEY, title TEXT NOT NULL, url TEXT NOT NULL, parent_id TEXT,
+        parent_type TEXT NOT NULL, data_source_id TEXT, properties TEXT NOT NULL, created_time TEXT NOT NULL,
+        last_edited_time TEXT NOT NULL, markdown TEXT NOT NULL, markdown_hash TEXT NOT NULL,
+        chunk_count INTEGER NOT NULL, status TEXT NOT NULL, error_code TEXT, error_message TEXT, request_id TEXT,
+        skip_reason TEXT, written_run TEXT NOT NULL, seen_run TEXT NOT NULL, ingested_at TEXT NOT NULL,
+        children TEXT NOT NULL);
+    CREATE TABLE chunks (page_id TEXT NOT NULL, chunk_index INTEGER NOT NULL, chunk_id TEXT NOT NULL,
+        text TEXT NOT NULL, embed_text TEXT NOT NULL, token_count INTEGER NOT NULL, tokenizer TEXT NOT NULL,
+        heading_path TEXT NOT NULL, block_ids TEXT NOT NULL, url TEXT NOT NULL, content_hash TEXT NOT NULL,
+        run_id TEXT NOT NULL, ingested_at TEXT NOT NULL, PRIMARY KEY (page_id, chunk_index));
+    CREATE INDEX chunks_by_run ON chunks (run_id);
+    CREATE TABLE deletes (run_id TEXT NOT NULL, chunk_id TEXT NOT NULL, page_id TEXT NOT NULL,
+        reason TEXT NOT NULL, PRIMARY KEY (run_id, chunk_id));
+    INSERT INTO runs VALUES ('r1', '2026-01-01T00:00:00.000Z', '2026-01-01T00:10:00.000Z', 'completed', 0, 'cfg', '{}');
+    INSERT INTO pages VALUES ('p1', 'Plan', 'https://www.notion.so/p1', NULL, 'workspace', NULL, '{"Name":"Plan"}',
+        '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z', '# Plan\n\nHello.\n', 'h1', 1, 'ok', NULL, NULL, NULL,
+        NULL, 'r1', 'r1', '2026-01-01T00:00:00.000Z', '{"pages":[],"databases":[]}');
+    INSERT INTO pages VALUES ('p2', 'Gone', 'https://www.notion.so/p2', 'p1', 'page_id', NULL, '{}',
+        '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z', '', '', 0, 'failed', 'object_not_found', 'nope',
+        'req-1', NULL, 'r1', 'r1', '2026-01-01T00:00:00.000Z', '{}');
+    INSERT INTO chunks VALUES ('p1', 0, 'c1', 'Hello.', '# Plan\n\nHello.', 4, 'o200k_base', '["Plan"]', '["b1"]',
+        'https://www.notion.so/p1#b1', 'hash-c1', 'r1', '2026-01-01T00:00:00.000Z');
+    "#;
+
+    #[test]
+    fn a_version_1_store_is_upgraded_in_place() {
+        let dir = tempfile::tempdir().unwrap();
+        Connection::open(dir.path().join(crate::store::STATE_FILE))
+            .unwrap()
+            .execute_batch(V1)
+            .unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(
+            store.meta("schema_version").unwrap(),
+            Some(SCHEMA_VERSION.to_string())
+        );
+        let mut pages = Vec::new();
+        store
+            .for_each_page(|p| {
+                pages.push(p);
+                Ok::<_, StoreError>(())
+            })
+            .unwrap();
+        assert_eq!(pages.len(), 2);
+        assert_eq!(pages[0].markdown.as_deref(), Some(r"# Plan\n\nHello.\n"));
+        assert!(matches!(
+            &pages[1].status,
+            sink::PageStatus::Failed { code, request_id, .. }
+                if code == "object_not_found" && request_id.as_deref() == Some("req-1")
+        ));
+        let mut chunks = Vec::new();
+        store
+            .for_each_chunk(false, |c| {
+                chunks.push(c);
+                Ok::<_, StoreError>(())
+            })
+            .unwrap();
+        assert_eq!(chunks.len(), 1);
+        assert_eq!((chunks[0].chunk_id.as_str(), chunks[0].page_title.as_str()), ("c1", "Plan"));
+        // Published by a completed v1 run: nothing pending.
+        assert_eq!(store.pending_counts().unwrap(), (0, 0, 0));
+        assert_eq!(store.page_counts().unwrap()[&PageStatus::Ok], 1);
+        // Opening again is a no-op.
+        drop(store);
+        Store::open(dir.path()).unwrap();
+    }
+
+    #[test]
+    fn a_store_from_a_newer_release_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        drop(Store::open(dir.path()).unwrap());
+        Connection::open(dir.path().join(crate::store::STATE_FILE))
+            .unwrap()
+            .execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'", [])
+            .unwrap();
+        let error = Store::open(dir.path()).unwrap_err();
+        assert!(matches!(error, StoreError::NewerSchema { found: 99, .. }), "{error}");
+    }
+}
