@@ -384,7 +384,7 @@ impl NotionClient {
                 endpoint,
                 url,
                 body: None,
-            })
+            }, &self.cancel)
             .await
     }
 
@@ -401,12 +401,13 @@ impl NotionClient {
                 endpoint,
                 url,
                 body: Some(body),
-            })
+            }, &self.cancel)
             .await
     }
 
     /// The endpoint's URL with the ids in place (percent-encoded: an id can
-    /// never reach another path) and the query parameters.
+    /// never reach another path; a property id keeps Notion's own escapes)
+    /// and the query parameters.
     fn url(
         &self,
         endpoint: Endpoint,
@@ -424,11 +425,13 @@ impl NotionClient {
             return Err(error);
         }
         let mut url = self.shared.base_url.clone();
-        url.path_segments_mut()
-            .map_err(|()| ClientError::Config("the base URL cannot take a path".into()))?
-            .pop_if_empty()
-            .push("v1")
-            .extend(endpoint.segments(ids));
+        if url.cannot_be_a_base() {
+            return Err(ClientError::Config(
+                "the base URL cannot take a path".into(),
+            ));
+        }
+        let base_path = url.path().trim_end_matches('/').to_string();
+        url.set_path(&format!("{base_path}/v1/{}", endpoint.path(ids)));
         if !query.is_empty() {
             url.query_pairs_mut()
                 .extend_pairs(query.iter().map(|(k, v)| (k, v)));
