@@ -98,7 +98,7 @@ mod support {
         let mut trees = Vec::new();
         for id in page_ids {
             let blocks: Vec<_> = client.block_children_all(id).try_collect().await?;
-            trees.push(blocks.into_iter().map(|b| b.id).collect());
+            trees.push(blocks.iter().map(|b| b.id.clone()).collect());
         }
         Ok(trees)
     }
@@ -168,7 +168,7 @@ mod paging {
             .try_collect()
             .await
             .unwrap();
-        let children: Vec<String> = children.into_iter().map(|b| b.id).collect();
+        let children: Vec<String> = children.iter().map(|b| b.id.clone()).collect();
         assert_eq!(children, expected_blocks, "every block once, in order");
         assert_eq!(children.len(), blocks + 1);
 
@@ -578,7 +578,7 @@ mod content {
         let (server, client) = start(workspace, MockConfig::unlimited(), fast_config).await;
         for (id, type_name, raw) in unknown {
             let block = client.retrieve_block(&id).await.unwrap();
-            match block.kind {
+            match &block.kind {
                 BlockKind::Unknown(u) => {
                     assert_eq!(u.type_name, type_name);
                     assert_eq!(without_signatures(&u.raw), without_signatures(&raw));

@@ -8,7 +8,8 @@ use serde_json::{Map, Value, json};
 use url::Url;
 
 use crate::model::{
-    Block, DataSource, Database, ListResponse, Page, PropertyKind, SearchResult, User,
+    Block, DataSource, Database, ListResponse, Page, PropertyKind, PropertyValue, SearchResult,
+    User,
 };
 
 use super::NotionClient;
@@ -135,14 +136,25 @@ pub struct PropertyItem {
 }
 
 impl<'de> Deserialize<'de> for PropertyItem {
+    /// Never fails: an item without a type keeps its JSON in
+    /// [`PropertyKind::Unknown`].
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let mut map = Map::<String, Value>::deserialize(deserializer)?;
-        let id = match map.get("id") {
+        let value = Value::deserialize(deserializer)?;
+        let id = match value.get("id") {
             Some(Value::String(id)) => id.clone(),
             _ => String::new(),
         };
+        let Value::Object(mut map) = value else {
+            return Ok(PropertyItem {
+                id,
+                value: PropertyValue::from_value(value).value,
+            });
+        };
         let Some(Value::String(type_name)) = map.get("type").cloned() else {
-            return Err(serde::de::Error::missing_field("type"));
+            return Ok(PropertyItem {
+                id,
+                value: PropertyValue::from_value(Value::Object(map)).value,
+            });
         };
         let content = map.remove(&type_name).unwrap_or(Value::Null);
         let content = match (type_name.as_str(), content) {
