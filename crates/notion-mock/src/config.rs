@@ -1,5 +1,6 @@
 //! How a [`MockServer`](crate::MockServer) behaves: the token it accepts, its
-//! rate limit, its latency and the faults it injects.
+//! rate limit, its latency, the faults it injects, its clock and the hostile
+//! answers it gives.
 
 use std::time::Duration;
 
@@ -18,6 +19,13 @@ pub struct MockConfig {
     /// Most results one data source query can page through before it stops
     /// with `request_status: incomplete` (Notion: 10,000).
     pub query_result_limit: usize,
+    /// How far the server's clock is ahead of the local one (negative:
+    /// behind). Every answer's `Date` header and the times edits stamp
+    /// (`last_edited_time`) come from this clock.
+    pub clock_offset: chrono::TimeDelta,
+    /// Hostile answers given instead of the API's to matching requests
+    /// (see [`HostileRule`](crate::HostileRule)), checked in order.
+    pub hostile: Vec<crate::HostileRule>,
 }
 
 impl Default for MockConfig {
@@ -31,6 +39,8 @@ impl Default for MockConfig {
             latency: Latency::None,
             faults: Faults::default(),
             query_result_limit: 10_000,
+            clock_offset: chrono::TimeDelta::zero(),
+            hostile: Vec::new(),
         }
     }
 }
