@@ -73,9 +73,8 @@ impl Redactor {
             Cow::Borrowed(_) => Cow::Borrowed(text),
             // Secrets are whole strings, so replacing them keeps UTF-8 valid.
             Cow::Owned(bytes) => Cow::Owned(
-                String::from_utf8(bytes).unwrap_or_else(|e| {
-                    String::from_utf8_lossy(e.as_bytes()).into_owned()
-                }),
+                String::from_utf8(bytes)
+                    .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
             ),
         }
     }
@@ -125,10 +124,7 @@ mod tests {
     fn every_occurrence_of_every_secret_goes() {
         let r = Redactor::new(["secret_token_1", "another-secret"]);
         let text = "a secret_token_1 b secret_token_1another-secret c";
-        assert_eq!(
-            r.redact(text),
-            "a [REDACTED] b [REDACTED][REDACTED] c"
-        );
+        assert_eq!(r.redact(text), "a [REDACTED] b [REDACTED][REDACTED] c");
         assert!(matches!(r.redact("clean"), Cow::Borrowed(_)));
         assert_eq!(format!("{r:?}"), "Redactor(2 secret(s))");
     }

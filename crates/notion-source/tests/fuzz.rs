@@ -18,12 +18,53 @@ use serde_json::{Map, Value, json};
 
 /// Keys Notion objects use, so that arbitrary objects hit real code paths.
 const KEYS: &[&str] = &[
-    "object", "id", "type", "results", "has_more", "next_cursor", "children", "has_children",
-    "properties", "rich_text", "title", "parent", "created_time", "last_edited_time", "page_id",
-    "synced_block", "synced_from", "block_id", "paragraph", "toggle", "number", "relation",
-    "cover", "icon", "file", "external", "url", "plain_text", "text", "content", "mention",
-    "annotations", "in_trash", "status", "code", "message", "request_id", "rollup", "array",
-    "formula", "emoji", "caption", "cells", "table_row", "data_sources", "name", "x",
+    "object",
+    "id",
+    "type",
+    "results",
+    "has_more",
+    "next_cursor",
+    "children",
+    "has_children",
+    "properties",
+    "rich_text",
+    "title",
+    "parent",
+    "created_time",
+    "last_edited_time",
+    "page_id",
+    "synced_block",
+    "synced_from",
+    "block_id",
+    "paragraph",
+    "toggle",
+    "number",
+    "relation",
+    "cover",
+    "icon",
+    "file",
+    "external",
+    "url",
+    "plain_text",
+    "text",
+    "content",
+    "mention",
+    "annotations",
+    "in_trash",
+    "status",
+    "code",
+    "message",
+    "request_id",
+    "rollup",
+    "array",
+    "formula",
+    "emoji",
+    "caption",
+    "cells",
+    "table_row",
+    "data_sources",
+    "name",
+    "x",
 ];
 
 /// Strings Notion objects hold, and troublesome ones.
@@ -43,7 +84,8 @@ fn json_value() -> impl Strategy<Value = Value> {
         Just(Value::Null),
         any::<bool>().prop_map(Value::Bool),
         any::<i64>().prop_map(Value::from),
-        any::<f64>().prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
+        any::<f64>()
+            .prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
         text().prop_map(Value::String),
     ];
     leaf.prop_recursive(5, 64, 8, |inner| {
@@ -106,8 +148,17 @@ fn mutation() -> impl Strategy<Value = Mutation> {
         json_value().prop_map(Mutation::Replace),
         Just(Mutation::Remove),
         Just(Mutation::Null),
-        prop::sample::select(vec!["paragraph", "toggle", "synced_block", "number", "relation", "child_page", "hologram", ""])
-            .prop_map(|t| Mutation::Retype(t.to_string())),
+        prop::sample::select(vec![
+            "paragraph",
+            "toggle",
+            "synced_block",
+            "number",
+            "relation",
+            "child_page",
+            "hologram",
+            ""
+        ])
+        .prop_map(|t| Mutation::Retype(t.to_string())),
     ]
 }
 

@@ -260,8 +260,14 @@ mod cancellation {
         drain.await.unwrap();
         assert!(report.cancelled);
         assert!(!report.listing_complete);
-        assert!(report.failures.is_empty(), "cancelled pages are not failures");
-        assert!(took < Duration::from_secs(2), "took {took:?} after the cancel");
+        assert!(
+            report.failures.is_empty(),
+            "cancelled pages are not failures"
+        );
+        assert!(
+            took < Duration::from_secs(2),
+            "took {took:?} after the cancel"
+        );
     }
 
     #[test]
@@ -280,8 +286,13 @@ mod cancellation {
     #[test]
     fn while_paused_on_a_one_minute_retry_after() {
         within(Duration::from_secs(20), || async {
-            let rule = HostileRule::json("POST", "/v1/search", 429, error_object(429, "rate_limited", "slow down"))
-                .header("retry-after", "60");
+            let rule = HostileRule::json(
+                "POST",
+                "/v1/search",
+                429,
+                error_object(429, "rate_limited", "slow down"),
+            )
+            .header("retry-after", "60");
             let server = serve(workspace(), vec![rule]).await;
             cancel_when(&server, |_, s| s.stats().total >= 1).await;
         });
@@ -301,17 +312,18 @@ mod cancellation {
 
     #[tokio::test]
     async fn a_call_paused_on_retry_after_ends_when_its_token_fires() {
-        let rule = HostileRule::json("POST", "/v1/search", 429, error_object(429, "rate_limited", "slow down"))
-            .header("retry-after", "60");
+        let rule = HostileRule::json(
+            "POST",
+            "/v1/search",
+            429,
+            error_object(429, "rate_limited", "slow down"),
+        )
+        .header("retry-after", "60");
         let server = serve(workspace(), vec![rule]).await;
         let cancel = CancellationToken::new();
         let client = client(&server).with_cancellation(cancel.clone());
-        let call = tokio::spawn(async move {
-            client
-                .search(&Default::default(), None)
-                .await
-                .map(|_| ())
-        });
+        let call =
+            tokio::spawn(async move { client.search(&Default::default(), None).await.map(|_| ()) });
         while server.stats().total == 0 {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
@@ -341,11 +353,23 @@ mod wrong_shapes {
             error_object(404, "object_not_found", "Could not find block"),
         );
         let server = serve(ws, vec![rule]).await;
-        let out = crawl(client(&server), CrawlConfig::default(), CancellationToken::new()).await;
+        let out = crawl(
+            client(&server),
+            CrawlConfig::default(),
+            CancellationToken::new(),
+        )
+        .await;
         let failure = out.failure(&beta);
         assert_eq!(failure.error.code, "decode_error");
-        assert!(failure.error.message.contains("error object"), "{}", failure.error);
-        assert!(out.trees.iter().all(|t| t.page.id != beta), "no empty page for it");
+        assert!(
+            failure.error.message.contains("error object"),
+            "{}",
+            failure.error
+        );
+        assert!(
+            out.trees.iter().all(|t| t.page.id != beta),
+            "no empty page for it"
+        );
         assert_eq!(out.trees.len(), 2, "the other pages are crawled");
         assert_eq!(out.report().failures.len(), 1);
     }
@@ -367,7 +391,10 @@ mod wrong_shapes {
         let client = client(&server);
         for body in &bodies {
             let error = client.block_children("b", None).await.unwrap_err();
-            assert!(matches!(error, ClientError::Decode { .. }), "{body}: {error}");
+            assert!(
+                matches!(error, ClientError::Decode { .. }),
+                "{body}: {error}"
+            );
         }
         assert_eq!(server.stats().total, bodies.len() as u64, "not retried");
     }
@@ -382,10 +409,22 @@ mod wrong_shapes {
             HostileRule::truncated("GET", &format!("/v1/blocks/{beta}/children"), 60),
         ];
         let server = serve(ws, rules).await;
-        let out = crawl(client(&server), CrawlConfig::default(), CancellationToken::new()).await;
-        assert_eq!(outline(&out.tree(&alpha).blocks), outline(&expected.blocks), "retried and complete");
+        let out = crawl(
+            client(&server),
+            CrawlConfig::default(),
+            CancellationToken::new(),
+        )
+        .await;
+        assert_eq!(
+            outline(&out.tree(&alpha).blocks),
+            outline(&expected.blocks),
+            "retried and complete"
+        );
         assert_eq!(outline(&expected.blocks).len(), 3);
-        assert_eq!(requests_to(&server, &format!("/v1/blocks/{alpha}/children")), 2);
+        assert_eq!(
+            requests_to(&server, &format!("/v1/blocks/{alpha}/children")),
+            2
+        );
         let failure = out.failure(&beta);
         assert_eq!(failure.error.code, "decode_error");
         assert_eq!(
@@ -429,9 +468,18 @@ mod depth_and_cycles {
                 ));
             }
             let server = serve(ws, rules).await;
-            let out = crawl(client(&server), CrawlConfig::default(), CancellationToken::new()).await;
+            let out = crawl(
+                client(&server),
+                CrawlConfig::default(),
+                CancellationToken::new(),
+            )
+            .await;
             let tree = out.tree(&alpha);
-            assert_eq!(depth(&tree.blocks), MAX_DEPTH + 1, "256 levels and the marker");
+            assert_eq!(
+                depth(&tree.blocks),
+                MAX_DEPTH + 1,
+                "256 levels and the marker"
+            );
             let mut deepest = &tree.blocks[0];
             while let Some(child) = deepest.children.first() {
                 deepest = child;
@@ -471,7 +519,12 @@ mod depth_and_cycles {
                 rule(&z, toggle(&beta, "the page itself")),
             ];
             let server = serve(ws, rules).await;
-            let out = crawl(client(&server), CrawlConfig::default(), CancellationToken::new()).await;
+            let out = crawl(
+                client(&server),
+                CrawlConfig::default(),
+                CancellationToken::new(),
+            )
+            .await;
             let x_again = &out.tree(&alpha).blocks[0].children[0].children[0];
             assert_eq!(x_again.id, x);
             assert_eq!(Marker::of(&x_again.children[0]), Some(Marker::Cycle));
@@ -479,7 +532,10 @@ mod depth_and_cycles {
             assert_eq!(page_again.id, beta);
             assert_eq!(Marker::of(&page_again.children[0]), Some(Marker::Cycle));
             assert_eq!(requests_to(&server, &format!("/v1/blocks/{x}/children")), 1);
-            assert_eq!(requests_to(&server, &format!("/v1/blocks/{beta}/children")), 1);
+            assert_eq!(
+                requests_to(&server, &format!("/v1/blocks/{beta}/children")),
+                1
+            );
         });
     }
 }
@@ -498,9 +554,15 @@ mod repeated_cursors {
         within(Duration::from_secs(30), || async {
             let ws = workspace();
             let alpha = page_id(&ws, "Alpha");
-            let rule = HostileRule::json("POST", "/v1/search", 200, search_page(&ws, &alpha, "same"));
+            let rule =
+                HostileRule::json("POST", "/v1/search", 200, search_page(&ws, &alpha, "same"));
             let server = serve(ws, vec![rule]).await;
-            let out = crawl(client(&server), CrawlConfig::default(), CancellationToken::new()).await;
+            let out = crawl(
+                client(&server),
+                CrawlConfig::default(),
+                CancellationToken::new(),
+            )
+            .await;
             let report = out.report();
             assert_eq!(report.listing_errors.len(), 1);
             let error = &report.listing_errors[0];
@@ -518,12 +580,18 @@ mod repeated_cursors {
             let ws = workspace();
             let (alpha, beta) = (page_id(&ws, "Alpha"), page_id(&ws, "Beta"));
             let rules = vec![
-                HostileRule::json("POST", "/v1/search", 200, search_page(&ws, &alpha, "a")).times(1),
+                HostileRule::json("POST", "/v1/search", 200, search_page(&ws, &alpha, "a"))
+                    .times(1),
                 HostileRule::json("POST", "/v1/search", 200, search_page(&ws, &beta, "b")).times(1),
                 HostileRule::json("POST", "/v1/search", 200, search_page(&ws, &alpha, "a")),
             ];
             let server = serve(ws, rules).await;
-            let out = crawl(client(&server), CrawlConfig::default(), CancellationToken::new()).await;
+            let out = crawl(
+                client(&server),
+                CrawlConfig::default(),
+                CancellationToken::new(),
+            )
+            .await;
             assert_eq!(out.report().listing_errors[0].code, "pagination_error");
             assert_eq!(requests_to(&server, "/v1/search"), 3);
             assert_eq!(out.trees.len(), 2);
@@ -536,12 +604,25 @@ mod repeated_cursors {
             let ws = workspace();
             let gamma = page_id(&ws, "Gamma");
             let path = format!("/v1/blocks/{gamma}/children");
-            let body = children_list(vec![json!({"object": "block", "id": "p1", "type": "divider", "divider": {}})], Some("again"));
+            let body = children_list(
+                vec![json!({"object": "block", "id": "p1", "type": "divider", "divider": {}})],
+                Some("again"),
+            );
             let server = serve(ws, vec![HostileRule::json("GET", &path, 200, body)]).await;
-            let out = crawl(client(&server), CrawlConfig::default(), CancellationToken::new()).await;
+            let out = crawl(
+                client(&server),
+                CrawlConfig::default(),
+                CancellationToken::new(),
+            )
+            .await;
             let failure = out.failure(&gamma);
             assert_eq!(failure.error.code, "pagination_error");
-            assert!(failure.error.message.contains("GET /v1/blocks/{id}/children"));
+            assert!(
+                failure
+                    .error
+                    .message
+                    .contains("GET /v1/blocks/{id}/children")
+            );
             assert_eq!(requests_to(&server, &path), 2);
         });
     }
@@ -562,7 +643,10 @@ mod repeated_cursors {
                 .await
                 .unwrap_err();
             assert!(matches!(error, ClientError::Pagination { .. }), "{error}");
-            assert!(error.to_string().contains("/properties/{property_id}"), "{error}");
+            assert!(
+                error.to_string().contains("/properties/{property_id}"),
+                "{error}"
+            );
             assert_eq!(requests_to(&server, &path), 2);
         });
     }
@@ -573,8 +657,13 @@ mod long_retry_after {
     use super::*;
 
     fn rate_limited(retry_after: &str) -> HostileRule {
-        HostileRule::json("POST", "/v1/search", 429, error_object(429, "rate_limited", "wait"))
-            .header("retry-after", retry_after)
+        HostileRule::json(
+            "POST",
+            "/v1/search",
+            429,
+            error_object(429, "rate_limited", "wait"),
+        )
+        .header("retry-after", retry_after)
     }
 
     #[tokio::test]
@@ -585,7 +674,11 @@ mod long_retry_after {
         let started = Instant::now();
         let out = tokio::time::timeout(
             Duration::from_secs(10),
-            crawl(client(&server), CrawlConfig::default(), CancellationToken::new()),
+            crawl(
+                client(&server),
+                CrawlConfig::default(),
+                CancellationToken::new(),
+            ),
         )
         .await
         .expect("no 28-hour pause");
@@ -629,7 +722,11 @@ mod long_retry_after {
             } => assert_eq!((retry_after.as_secs(), limit.as_millis()), (2, 1500)),
             other => panic!("{other}"),
         }
-        assert_eq!(server.stats().total, 2, "a 1 s pause is waited out, 2 s is not");
+        assert_eq!(
+            server.stats().total,
+            2,
+            "a 1 s pause is waited out, 2 s is not"
+        );
         let logs = logs.text();
         assert!(logs.contains("waits 1.0s as Retry-After asks"), "{logs}");
         assert!(logs.contains("reason: unspecified"), "{logs}");
@@ -668,14 +765,26 @@ mod bad_values {
         let rows: Vec<String> = ws
             .page_ids()
             .into_iter()
-            .filter(|id| ws.page_tree_json(id).unwrap()["page"]["properties"].get("Score").is_some())
+            .filter(|id| {
+                ws.page_tree_json(id).unwrap()["page"]["properties"]
+                    .get("Score")
+                    .is_some()
+            })
             .collect();
         assert_eq!(rows.len(), 3);
-        let pages = rows.iter().map(|id| ws.page_tree_json(id).unwrap()["page"].clone()).collect();
+        let pages = rows
+            .iter()
+            .map(|id| ws.page_tree_json(id).unwrap()["page"].clone())
+            .collect();
         let text = search_text(pages).replace("\"number\":424242", "\"number\":1e400");
         assert!(text.contains("1e400"));
         let server = serve(ws, vec![HostileRule::raw("POST", "/v1/search", 200, text)]).await;
-        let out = crawl(client(&server), CrawlConfig::default(), CancellationToken::new()).await;
+        let out = crawl(
+            client(&server),
+            CrawlConfig::default(),
+            CancellationToken::new(),
+        )
+        .await;
         assert_eq!(out.trees.len(), 3, "every row is crawled: {:?}", out.failed);
         let two = out.trees.iter().find(|t| t.page.title() == "Two").unwrap();
         match &two.page.properties["Score"].value {
@@ -688,7 +797,10 @@ mod bad_values {
         assert_eq!(out.report().progress.malformed_values, 1);
         assert_eq!(out.report().client.total.repaired, 1);
         let one = out.trees.iter().find(|t| t.page.title() == "One").unwrap();
-        assert_eq!(one.page.properties["Score"].value, PropertyKind::Number(Some(1.0)));
+        assert_eq!(
+            one.page.properties["Score"].value,
+            PropertyKind::Number(Some(1.0))
+        );
     }
 
     #[tokio::test]
@@ -701,11 +813,21 @@ mod bad_values {
         let rule = HostileRule::raw("GET", &format!("/v1/blocks/{beta}/children"), 200, body);
         let server = serve(ws, vec![rule]).await;
         for run in 0..2 {
-            let out = crawl(client(&server), CrawlConfig::default(), CancellationToken::new()).await;
-            let text = notion_source::model::plain_text(out.tree(&beta).blocks[0].rich_text().unwrap());
+            let out = crawl(
+                client(&server),
+                CrawlConfig::default(),
+                CancellationToken::new(),
+            )
+            .await;
+            let text =
+                notion_source::model::plain_text(out.tree(&beta).blocks[0].rich_text().unwrap());
             assert_eq!(text, "a\u{fffd}b", "run {run}");
             assert!(out.failed.is_empty());
-            assert_eq!(out.report().client.total.repaired, 2, "content and plain text");
+            assert_eq!(
+                out.report().client.total.repaired,
+                2,
+                "content and plain text"
+            );
         }
     }
 
@@ -722,12 +844,24 @@ mod bad_values {
         ];
         let rule = HostileRule::raw("POST", "/v1/search", 200, search_text(pages));
         let server = serve(ws, vec![rule]).await;
-        let out = crawl(client(&server), CrawlConfig::default(), CancellationToken::new()).await;
+        let out = crawl(
+            client(&server),
+            CrawlConfig::default(),
+            CancellationToken::new(),
+        )
+        .await;
         assert_eq!(out.trees.len(), 1);
         let failure = out.failure(broken_id);
         assert_eq!(failure.error.code, "decode_error");
-        assert!(failure.error.message.contains("created_time"), "{}", failure.error);
-        assert_eq!(failure.page.last_edited_time.to_rfc3339(), "2026-01-01T00:00:00+00:00");
+        assert!(
+            failure.error.message.contains("created_time"),
+            "{}",
+            failure.error
+        );
+        assert_eq!(
+            failure.page.last_edited_time.to_rfc3339(),
+            "2026-01-01T00:00:00+00:00"
+        );
         let report = out.report();
         assert_eq!(report.failures.len(), 1);
         assert_eq!(report.progress.failed, 1);
@@ -741,7 +875,10 @@ mod echoed_token {
     use super::*;
 
     fn assert_clean(what: &str, text: &str) {
-        assert!(!text.contains(TOKEN), "the token leaked into {what}: {text}");
+        assert!(
+            !text.contains(TOKEN),
+            "the token leaked into {what}: {text}"
+        );
     }
 
     #[tokio::test]
@@ -781,7 +918,10 @@ mod echoed_token {
         }
         assert_eq!(out.failed.len(), 2);
         for failure in &out.failed {
-            assert_clean("a failure", &format!("{} {:?}", failure.error, failure.error));
+            assert_clean(
+                "a failure",
+                &format!("{} {:?}", failure.error, failure.error),
+            );
         }
         assert_clean("the report", &serde_json::to_string(out.report()).unwrap());
         let logs = logs.text();
@@ -793,11 +933,19 @@ mod echoed_token {
     async fn the_token_in_content_is_scrubbed_too() {
         let ws = workspace();
         let beta = page_id(&ws, "Beta");
-        let body = children_list(vec![json!({"object": "block", "id": "t1", "type": "paragraph",
-            "paragraph": {"rich_text": [{"type": "text", "text": {"content": TOKEN}, "plain_text": TOKEN}]}})], None);
+        let body = children_list(
+            vec![json!({"object": "block", "id": "t1", "type": "paragraph",
+            "paragraph": {"rich_text": [{"type": "text", "text": {"content": TOKEN}, "plain_text": TOKEN}]}})],
+            None,
+        );
         let rule = HostileRule::json("GET", &format!("/v1/blocks/{beta}/children"), 200, body);
         let server = serve(ws, vec![rule]).await;
-        let out = crawl(client(&server), CrawlConfig::default(), CancellationToken::new()).await;
+        let out = crawl(
+            client(&server),
+            CrawlConfig::default(),
+            CancellationToken::new(),
+        )
+        .await;
         let tree = serde_json::to_string(out.tree(&beta)).unwrap();
         assert_clean("a page", &tree);
         assert!(tree.contains("[REDACTED]"));
@@ -816,14 +964,23 @@ mod fidelity {
         page["cover"] = json!({});
         page["icon"] = json!({"type": 7});
         page["properties"]["Odd"] = json!({"id": "odd", "shape": "unknown"});
-        let body = json!({"object": "list", "results": [page], "has_more": false, "next_cursor": null});
+        let body =
+            json!({"object": "list", "results": [page], "has_more": false, "next_cursor": null});
         let server = serve(ws, vec![HostileRule::json("POST", "/v1/search", 200, body)]).await;
-        let out = crawl(client(&server), CrawlConfig::default(), CancellationToken::new()).await;
+        let out = crawl(
+            client(&server),
+            CrawlConfig::default(),
+            CancellationToken::new(),
+        )
+        .await;
         let tree = out.tree(&alpha);
         assert_eq!(tree.page.cover, None);
         assert_eq!(tree.page.malformed["cover"], json!({}));
         assert_eq!(tree.page.malformed["icon"], json!({"type": 7}));
-        assert!(matches!(tree.page.properties["Odd"].value, PropertyKind::Unknown(_)));
+        assert!(matches!(
+            tree.page.properties["Odd"].value,
+            PropertyKind::Unknown(_)
+        ));
         assert_eq!(tree.page.title(), "Alpha");
         assert_eq!(tree.blocks.len(), 2, "its content is read");
         assert_eq!(out.report().progress.malformed_values, 3);
@@ -853,12 +1010,24 @@ mod fidelity {
         let ws = synced_workspace();
         let public = page_id(&ws, "Public");
         let copy = ws.page_tree_json(&public).unwrap()["blocks"][1].clone();
-        let original = copy["synced_block"]["synced_from"]["block_id"].as_str().unwrap().to_string();
+        let original = copy["synced_block"]["synced_from"]["block_id"]
+            .as_str()
+            .unwrap()
+            .to_string();
         let server = serve(ws, Vec::new()).await;
-        let out = crawl(client(&server), CrawlConfig::default(), CancellationToken::new()).await;
+        let out = crawl(
+            client(&server),
+            CrawlConfig::default(),
+            CancellationToken::new(),
+        )
+        .await;
         let tree = out.tree(&public);
         let copy_block = &tree.blocks[1];
-        assert!(matches!(copy_block.kind, BlockKind::SyncedBlock(_)), "{:?}", copy_block.kind);
+        assert!(
+            matches!(copy_block.kind, BlockKind::SyncedBlock(_)),
+            "{:?}",
+            copy_block.kind
+        );
         let texts: Vec<String> = copy_block
             .children
             .iter()
@@ -867,20 +1036,29 @@ mod fidelity {
         assert_eq!(texts, ["Shared words", "More"]);
         // The toggle's own children live on the unshared page: marked.
         let toggle = &copy_block.children[1];
-        assert_eq!(Marker::of(&toggle.children[0]), Some(Marker::SyncedNotShared));
+        assert_eq!(
+            Marker::of(&toggle.children[0]),
+            Some(Marker::SyncedNotShared)
+        );
         let report = out.report();
         assert!(out.failed.is_empty(), "{:?}", report.failures);
         assert_eq!(report.not_shared.len(), 1);
         let not_shared = &report.not_shared[0];
-        assert_eq!((not_shared.kind, not_shared.id.as_str()), (NotSharedKind::SyncedOriginal, original.as_str()));
-        assert_eq!(not_shared.referenced_from, [public.clone()]);
+        assert_eq!(
+            (not_shared.kind, not_shared.id.as_str()),
+            (NotSharedKind::SyncedOriginal, original.as_str())
+        );
+        assert_eq!(not_shared.referenced_from, [public]);
     }
 
     #[tokio::test]
     async fn a_synced_copy_whose_own_children_fail_too_is_marked_not_shared() {
         let ws = synced_workspace();
         let public = page_id(&ws, "Public");
-        let copy_id = ws.page_tree_json(&public).unwrap()["blocks"][1]["id"].as_str().unwrap().to_string();
+        let copy_id = ws.page_tree_json(&public).unwrap()["blocks"][1]["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
         let rule = HostileRule::json(
             "GET",
             &format!("/v1/blocks/{copy_id}/children"),
@@ -888,7 +1066,12 @@ mod fidelity {
             error_object(404, "object_not_found", "Could not find block"),
         );
         let server = serve(ws, vec![rule]).await;
-        let out = crawl(client(&server), CrawlConfig::default(), CancellationToken::new()).await;
+        let out = crawl(
+            client(&server),
+            CrawlConfig::default(),
+            CancellationToken::new(),
+        )
+        .await;
         let copy = &out.tree(&public).blocks[1];
         assert_eq!(Marker::of(copy), Some(Marker::SyncedNotShared));
         assert_eq!(copy.kind.type_name(), "synced_block_not_shared");
@@ -897,7 +1080,10 @@ mod fidelity {
             other => panic!("{other:?}"),
         }
         assert!(out.failed.is_empty());
-        assert_eq!(out.report().not_shared[0].kind, NotSharedKind::SyncedOriginal);
+        assert_eq!(
+            out.report().not_shared[0].kind,
+            NotSharedKind::SyncedOriginal
+        );
     }
 
     #[tokio::test]
@@ -911,7 +1097,10 @@ mod fidelity {
         }))
         .unwrap();
         let home = page_id(&ws, "Home");
-        let database = ws.page_tree_json(&home).unwrap()["blocks"][1]["id"].as_str().unwrap().to_string();
+        let database = ws.page_tree_json(&home).unwrap()["blocks"][1]["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
         let rule = HostileRule::json(
             "GET",
             &format!("/v1/databases/{database}"),
@@ -919,14 +1108,26 @@ mod fidelity {
             error_object(404, "object_not_found", "Could not find database"),
         );
         let server = serve(ws, vec![rule]).await;
-        let out = crawl(client(&server), CrawlConfig::default(), CancellationToken::new()).await;
+        let out = crawl(
+            client(&server),
+            CrawlConfig::default(),
+            CancellationToken::new(),
+        )
+        .await;
         let report = out.report();
-        assert!(report.listing_errors.is_empty(), "{:?}", report.listing_errors);
+        assert!(
+            report.listing_errors.is_empty(),
+            "{:?}",
+            report.listing_errors
+        );
         assert!(report.failures.is_empty());
         assert!(report.listing_complete);
         assert_eq!(report.not_shared.len(), 1);
         let linked = &report.not_shared[0];
-        assert_eq!((linked.kind, linked.id.as_str()), (NotSharedKind::Database, database.as_str()));
+        assert_eq!(
+            (linked.kind, linked.id.as_str()),
+            (NotSharedKind::Database, database.as_str())
+        );
         assert_eq!(linked.referenced_from, [home]);
         assert_eq!(serde_json::to_value(linked).unwrap()["kind"], "database");
     }
@@ -946,7 +1147,12 @@ mod fidelity {
         }))
         .unwrap();
         let server = serve(ws, Vec::new()).await;
-        let out = crawl(client(&server), CrawlConfig::default(), CancellationToken::new()).await;
+        let out = crawl(
+            client(&server),
+            CrawlConfig::default(),
+            CancellationToken::new(),
+        )
+        .await;
         assert!(out.failed.is_empty(), "{:?}", out.report().failures);
         let hub = out.trees.iter().find(|t| t.page.title() == "Hub").unwrap();
         let links = &hub.page.properties["Links"];
@@ -978,9 +1184,17 @@ async fn the_servers_clock_ten_minutes_ahead_is_read_from_its_answers() {
     let client = client(&server);
     assert_eq!(client.server_time_first(), None);
     let before = chrono::Utc::now();
-    let out = crawl(client.clone(), CrawlConfig::default(), CancellationToken::new()).await;
+    let out = crawl(
+        client.clone(),
+        CrawlConfig::default(),
+        CancellationToken::new(),
+    )
+    .await;
     let report = out.report();
-    let (first, last) = (report.server_time_first.unwrap(), report.server_time_last.unwrap());
+    let (first, last) = (
+        report.server_time_first.unwrap(),
+        report.server_time_last.unwrap(),
+    );
     for at in [first, last] {
         let ahead = at - before;
         assert!(

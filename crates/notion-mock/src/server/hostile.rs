@@ -179,6 +179,8 @@ pub(crate) async fn truncate(response: Response<Body>, bytes: usize) -> Response
         .await
         .unwrap_or_default();
     let cut = full.slice(..bytes.min(full.len()));
-    parts.headers.insert(CONTENT_LENGTH, HeaderValue::from(cut.len()));
+    parts
+        .headers
+        .insert(CONTENT_LENGTH, HeaderValue::from(cut.len()));
     Response::from_parts(parts, Body::from(cut))
 }

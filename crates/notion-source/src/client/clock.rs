@@ -25,7 +25,10 @@ impl ServerClock {
 
     /// The `Date` of the first successful answer.
     pub(crate) fn first(&self) -> Option<DateTime<Utc>> {
-        self.seen.lock().expect("clock lock").map(|(first, _)| first)
+        self.seen
+            .lock()
+            .expect("clock lock")
+            .map(|(first, _)| first)
     }
 
     /// The `Date` of the newest successful answer.
@@ -51,7 +54,10 @@ mod tests {
     fn dates_parse_and_first_stays_first() {
         let mut headers = HeaderMap::new();
         assert_eq!(http_date(&headers), None);
-        headers.insert(DATE, HeaderValue::from_static("Sun, 06 Nov 1994 08:49:37 GMT"));
+        headers.insert(
+            DATE,
+            HeaderValue::from_static("Sun, 06 Nov 1994 08:49:37 GMT"),
+        );
         let date = http_date(&headers).unwrap();
         assert_eq!(date.to_rfc3339(), "1994-11-06T08:49:37+00:00");
 

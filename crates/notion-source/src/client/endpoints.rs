@@ -392,11 +392,14 @@ impl NotionClient {
     ) -> Result<T, ClientError> {
         let url = self.url(endpoint, ids, query)?;
         self.shared
-            .execute(Call {
-                endpoint,
-                url,
-                body: None,
-            }, &self.cancel)
+            .execute(
+                Call {
+                    endpoint,
+                    url,
+                    body: None,
+                },
+                &self.cancel,
+            )
             .await
     }
 
@@ -409,11 +412,14 @@ impl NotionClient {
     ) -> Result<T, ClientError> {
         let url = self.url(endpoint, ids, query)?;
         self.shared
-            .execute(Call {
-                endpoint,
-                url,
-                body: Some(body),
-            }, &self.cancel)
+            .execute(
+                Call {
+                    endpoint,
+                    url,
+                    body: Some(body),
+                },
+                &self.cancel,
+            )
             .await
     }
 

@@ -127,8 +127,7 @@ impl Fixer<'_> {
         let token = &input[start..end];
         // Short plain numbers always fit; only exponents and very long
         // digit runs can overflow.
-        let may_overflow =
-            token.len() > 300 || token.iter().any(|b| matches!(b, b'e' | b'E'));
+        let may_overflow = token.len() > 300 || token.iter().any(|b| matches!(b, b'e' | b'E'));
         if may_overflow
             && let Ok(text) = std::str::from_utf8(token)
             && text.parse::<f64>().is_ok_and(f64::is_infinite)

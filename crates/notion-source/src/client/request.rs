@@ -121,7 +121,8 @@ impl Shared {
             let mut retry_after_failure = || {
                 failures += 1;
                 let delay = backoff(policy, failures);
-                (failures < policy.max_attempts && first_sent.elapsed() + delay <= policy.max_elapsed)
+                (failures < policy.max_attempts
+                    && first_sent.elapsed() + delay <= policy.max_elapsed)
                     .then_some(delay)
             };
             let delay = match outcome {
@@ -445,7 +446,11 @@ fn error_body(status: StatusCode, body: &[u8], header_request_id: Option<String>
 /// measured from the answer's `Date`). A wait too long to represent is
 /// `Duration::MAX` (it fails on the policy's cap, never wraps).
 fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let text = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?.trim();
+    let text = headers
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim();
     if let Ok(seconds) = text.parse::<f64>() {
         return (seconds >= 0.0)
             .then(|| Duration::try_from_secs_f64(seconds).unwrap_or(Duration::MAX));
@@ -518,7 +523,10 @@ mod tests {
         assert_eq!(retry_after(&headers), None);
         headers.insert("retry-after", HeaderValue::from_static("1e300"));
         assert_eq!(retry_after(&headers), Some(Duration::MAX));
-        headers.insert("date", HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT"));
+        headers.insert(
+            "date",
+            HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT"),
+        );
         headers.insert(
             "retry-after",
             HeaderValue::from_static("Wed, 21 Oct 2015 07:30:00 GMT"),

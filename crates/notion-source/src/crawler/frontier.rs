@@ -17,7 +17,7 @@ use crate::model::{
 };
 
 use super::listing::{self, Found, Listing};
-use super::progress::{CrawlProgress, Counter};
+use super::progress::{Counter, CrawlProgress};
 use super::report::{ErrorInfo, NotShared, NotSharedKind, PageFailure, SkipReason, SkippedPage};
 use super::{ChildDocuments, CrawlConfig, CrawlEvent, ListingMode, PagePlanner, Plan, Root};
 
@@ -296,7 +296,10 @@ impl Frontier {
         let id = match raw.get("id") {
             Some(Value::String(id)) if !id.is_empty() => id.clone(),
             _ => {
-                tracing::warn!(object, "a listing returned an item without an id; it is ignored");
+                tracing::warn!(
+                    object,
+                    "a listing returned an item without an id; it is ignored"
+                );
                 return;
             }
         };
@@ -305,7 +308,11 @@ impl Frontier {
             "database" => return self.add_database(id),
             "page" => {}
             other => {
-                tracing::warn!(object = other, id, "a listing returned an object of an unknown kind; it is ignored");
+                tracing::warn!(
+                    object = other,
+                    id,
+                    "a listing returned an object of an unknown kind; it is ignored"
+                );
                 return;
             }
         }
@@ -332,7 +339,12 @@ impl Frontier {
     }
 
     /// Takes in the child pages and databases held by page `from`.
-    pub(crate) fn add_walked(&mut self, from: &str, walked: ChildDocuments, progress: &CrawlProgress) {
+    pub(crate) fn add_walked(
+        &mut self,
+        from: &str,
+        walked: ChildDocuments,
+        progress: &CrawlProgress,
+    ) {
         for page in walked.pages {
             self.add_page(page, FoundBy::Walk, progress);
         }
@@ -381,7 +393,13 @@ impl Frontier {
             .map(|((kind, id), from)| {
                 let mut referenced_from: BTreeSet<String> = from.clone();
                 if *kind == NotSharedKind::Database {
-                    referenced_from.extend(self.database_referrers.get(id).into_iter().flatten().cloned());
+                    referenced_from.extend(
+                        self.database_referrers
+                            .get(id)
+                            .into_iter()
+                            .flatten()
+                            .cloned(),
+                    );
                 }
                 NotShared {
                     id: id.clone(),

@@ -85,9 +85,11 @@ pub(crate) async fn run(
                 .await?;
             let next = Cursors::new(Endpoint::Search)
                 .next(page.has_more, page.next_cursor)
-                .map(|next| next.map(|cursor| Listing::Search {
-                    cursor: Some(cursor),
-                }));
+                .map(|next| {
+                    next.map(|cursor| Listing::Search {
+                        cursor: Some(cursor),
+                    })
+                });
             Ok(ListingOutcome {
                 found: Found::Results(page.results),
                 next,

@@ -292,9 +292,8 @@ impl Arena<'_> {
     fn check(&mut self, index: usize, container: &str) -> bool {
         let node = &self.nodes[index];
         if node.depth >= MAX_DEPTH {
-            let reason = format!(
-                "nested deeper than {MAX_DEPTH} levels: the crawler reads no further"
-            );
+            let reason =
+                format!("nested deeper than {MAX_DEPTH} levels: the crawler reads no further");
             Marker::TooDeep.cut_children(&mut self.nodes[index].block, reason);
             return false;
         }

@@ -61,9 +61,15 @@ impl Block {
             return Block::new("", malformed_kind(value, "a block is not an object"));
         };
         let Some(Value::String(id)) = map.remove("id") else {
-            return Block::new("", malformed_kind(Value::Object(map), "a block without an id"));
+            return Block::new(
+                "",
+                malformed_kind(Value::Object(map), "a block without an id"),
+            );
         };
-        fn take<T: serde::de::DeserializeOwned>(map: &mut Map<String, Value>, key: &str) -> Option<T> {
+        fn take<T: serde::de::DeserializeOwned>(
+            map: &mut Map<String, Value>,
+            key: &str,
+        ) -> Option<T> {
             map.remove(key).and_then(|v| T::deserialize(v).ok())
         }
         let children: Vec<Value> = take(&mut map, "children").unwrap_or_default();

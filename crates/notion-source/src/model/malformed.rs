@@ -30,7 +30,11 @@ impl Page {
         self.malformed.len() as u64
             + self.icon.as_ref().map_or(0, icon)
             + self.cover.as_ref().map_or(0, file)
-            + self.properties.values().map(|p| property(&p.value)).sum::<u64>()
+            + self
+                .properties
+                .values()
+                .map(|p| property(&p.value))
+                .sum::<u64>()
     }
 }
 

@@ -74,7 +74,11 @@ impl<'de> Deserialize<'de> for Page {
         };
         let id = match required(&mut map, "id")? {
             Value::String(id) if !id.is_empty() => id,
-            other => return Err(D::Error::custom(format!("page id is not a string: {other}"))),
+            other => {
+                return Err(D::Error::custom(format!(
+                    "page id is not a string: {other}"
+                )));
+            }
         };
         let time = |value: Value, key: &str| {
             DateTime::<Utc>::deserialize(&value)
