@@ -8,7 +8,7 @@
 //!
 //! - [`crawler`]: every page of a workspace, in the fewest requests.
 //! - [`secrets`]: scrubbing secrets (the token, and any the caller adds)
-//!   from text.
+//!   from text and log output.
 
 pub mod client;
 pub mod crawler;

@@ -107,6 +107,36 @@ impl Redactor {
             *text = clean;
         }
     }
+
+    /// A writer that redacts every buffer before passing it to `inner`:
+    /// for log output (`tracing_subscriber::fmt` writes each event in one
+    /// call, so a secret is never split between two buffers).
+    pub fn writer<W: std::io::Write>(&self, inner: W) -> RedactingWriter<W> {
+        RedactingWriter {
+            redactor: self.clone(),
+            inner,
+        }
+    }
+}
+
+/// An [`std::io::Write`] that scrubs secrets from each buffer written
+/// through it (see [`Redactor::writer`]).
+#[derive(Debug)]
+pub struct RedactingWriter<W> {
+    redactor: Redactor,
+    inner: W,
+}
+
+impl<W: std::io::Write> std::io::Write for RedactingWriter<W> {
+    /// Writes the whole buffer, redacted, and reports it all written.
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.inner.write_all(&self.redactor.redact_bytes(buf))?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
 }
 
 impl fmt::Debug for Redactor {
@@ -134,6 +164,17 @@ mod tests {
         let r = Redactor::new(["", "t", "secret_x1", "secret_x1_longer"]);
         assert_eq!(r.len(), 2);
         assert_eq!(r.redact("t secret_x1_longer"), "t [REDACTED]");
+    }
+
+    #[test]
+    fn the_writer_redacts_what_goes_through_it() {
+        use std::io::Write;
+        let r = Redactor::new(["secret_in_logs"]);
+        let mut out = Vec::new();
+        let mut writer = r.writer(&mut out);
+        writer.write_all(b"token=secret_in_logs ok\n").unwrap();
+        writer.flush().unwrap();
+        assert_eq!(out, b"token=[REDACTED] ok\n");
     }
 
     proptest! {
