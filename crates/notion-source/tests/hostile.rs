@@ -7,7 +7,6 @@
 //! own and fail when it does not finish in time.
 
 use std::future::Future;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use futures::TryStreamExt;
@@ -20,6 +19,9 @@ use notion_source::crawler::{
 use notion_source::model::{Block, BlockKind, Marker, PageTree, PropertyKind};
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
+
+mod common;
+use common::{Logs, expected_tree, page_titled, shape};
 
 const TOKEN: &str = "secret_mock_token";
 
@@ -60,30 +62,6 @@ fn workspace() -> Workspace {
         ],
     }))
     .expect("valid dataset")
-}
-
-/// The id of the page titled `title`.
-fn page_id(ws: &Workspace, title: &str) -> String {
-    ws.page_ids()
-        .into_iter()
-        .find(|id| expected(ws, id).page.title() == title)
-        .unwrap_or_else(|| panic!("no page {title}"))
-}
-
-/// The tree the mock says page `id` has.
-fn expected(ws: &Workspace, id: &str) -> PageTree {
-    serde_json::from_value(ws.page_tree_json(id).expect("a page")).expect("a page tree")
-}
-
-/// (depth, id) of every block, depth first.
-fn outline(blocks: &[Block]) -> Vec<(usize, String)> {
-    let mut out = Vec::new();
-    let mut stack: Vec<(&Block, usize)> = blocks.iter().rev().map(|b| (b, 1)).collect();
-    while let Some((block, d)) = stack.pop() {
-        out.push((d, block.id.clone()));
-        stack.extend(block.children.iter().rev().map(|c| (c, d + 1)));
-    }
-    out
 }
 
 /// A mock serving `ws` with `rules`, no rate limit.
@@ -139,6 +117,51 @@ async fn crawl(client: NotionClient, config: CrawlConfig, cancel: CancellationTo
         failed,
         result: run.await.unwrap(),
     }
+}
+
+/// Crawls everything `server` shares with the default settings.
+async fn crawl_all(server: &MockServer) -> Crawl {
+    crawl(
+        client(server),
+        CrawlConfig::default(),
+        CancellationToken::new(),
+    )
+    .await
+}
+
+/// Every search answered 429 with this `Retry-After`.
+fn search_rate_limited(retry_after: &str) -> HostileRule {
+    HostileRule::json(
+        "POST",
+        "/v1/search",
+        429,
+        error_object(429, "rate_limited", "wait"),
+    )
+    .header("retry-after", retry_after)
+}
+
+/// A mock serving the small workspace, every answer `latency` late.
+async fn slow_mock(latency: Duration) -> MockServer {
+    let cfg = MockConfig {
+        latency: Latency::Fixed(latency),
+        ..MockConfig::unlimited()
+    };
+    MockServer::start(workspace(), cfg).await.unwrap()
+}
+
+/// A 404 `object_not_found` for `method` on `path`.
+fn not_found(method: &str, path: &str) -> HostileRule {
+    HostileRule::json(
+        method,
+        path,
+        404,
+        error_object(404, "object_not_found", "Could not find it"),
+    )
+}
+
+/// The id of the `index`th top-level block of page `page`.
+fn block_id(ws: &Workspace, page: &str, index: usize) -> String {
+    expected_tree(ws, page).blocks[index].id.clone()
 }
 
 /// Runs `test` on a single-threaded runtime of its own thread and fails if
@@ -202,36 +225,6 @@ fn depth(blocks: &[Block]) -> usize {
     deepest
 }
 
-/// Collects log lines written while it is the thread's default subscriber.
-#[derive(Clone, Default)]
-struct Logs(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Logs {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Logs {
-    fn capture(&self) -> tracing::subscriber::DefaultGuard {
-        let writer = self.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .with_max_level(tracing::Level::TRACE)
-            .with_ansi(false)
-            .with_writer(move || writer.clone())
-            .finish();
-        tracing::subscriber::set_default(subscriber)
-    }
-
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
-    }
-}
-
 /// Issue 12.1: cancelling ends the crawl at once, whatever it waits for.
 mod cancellation {
     use super::*;
@@ -273,11 +266,7 @@ mod cancellation {
     #[test]
     fn during_the_first_listing() {
         within(Duration::from_secs(20), || async {
-            let cfg = MockConfig {
-                latency: Latency::Fixed(Duration::from_secs(60)),
-                ..MockConfig::unlimited()
-            };
-            let server = MockServer::start(workspace(), cfg).await.unwrap();
+            let server = slow_mock(Duration::from_secs(60)).await;
             // The search is in flight (its answer takes a minute).
             cancel_when(&server, |p, _| !p.listing_done).await;
         });
@@ -286,13 +275,7 @@ mod cancellation {
     #[test]
     fn while_paused_on_a_one_minute_retry_after() {
         within(Duration::from_secs(20), || async {
-            let rule = HostileRule::json(
-                "POST",
-                "/v1/search",
-                429,
-                error_object(429, "rate_limited", "slow down"),
-            )
-            .header("retry-after", "60");
+            let rule = search_rate_limited("60");
             let server = serve(workspace(), vec![rule]).await;
             cancel_when(&server, |_, s| s.stats().total >= 1).await;
         });
@@ -301,24 +284,14 @@ mod cancellation {
     #[test]
     fn with_pages_in_flight() {
         within(Duration::from_secs(30), || async {
-            let cfg = MockConfig {
-                latency: Latency::Fixed(Duration::from_secs(3)),
-                ..MockConfig::unlimited()
-            };
-            let server = MockServer::start(workspace(), cfg).await.unwrap();
+            let server = slow_mock(Duration::from_secs(3)).await;
             cancel_when(&server, |p, _| p.in_flight > 0).await;
         });
     }
 
     #[tokio::test]
     async fn a_call_paused_on_retry_after_ends_when_its_token_fires() {
-        let rule = HostileRule::json(
-            "POST",
-            "/v1/search",
-            429,
-            error_object(429, "rate_limited", "slow down"),
-        )
-        .header("retry-after", "60");
+        let rule = search_rate_limited("60");
         let server = serve(workspace(), vec![rule]).await;
         let cancel = CancellationToken::new();
         let client = client(&server).with_cancellation(cancel.clone());
@@ -345,7 +318,7 @@ mod wrong_shapes {
     #[tokio::test]
     async fn a_200_holding_an_error_object_fails_the_page_not_empties_it() {
         let ws = workspace();
-        let beta = page_id(&ws, "Beta");
+        let beta = page_titled(&ws, "Beta");
         let rule = HostileRule::json(
             "GET",
             &format!("/v1/blocks/{beta}/children"),
@@ -353,12 +326,7 @@ mod wrong_shapes {
             error_object(404, "object_not_found", "Could not find block"),
         );
         let server = serve(ws, vec![rule]).await;
-        let out = crawl(
-            client(&server),
-            CrawlConfig::default(),
-            CancellationToken::new(),
-        )
-        .await;
+        let out = crawl_all(&server).await;
         let failure = out.failure(&beta);
         assert_eq!(failure.error.code, "decode_error");
         assert!(
@@ -402,25 +370,20 @@ mod wrong_shapes {
     #[tokio::test]
     async fn a_body_cut_short_is_retried_then_fails_like_a_dropped_connection() {
         let ws = workspace();
-        let (alpha, beta) = (page_id(&ws, "Alpha"), page_id(&ws, "Beta"));
-        let expected = expected(&ws, &alpha);
+        let (alpha, beta) = (page_titled(&ws, "Alpha"), page_titled(&ws, "Beta"));
+        let expected = expected_tree(&ws, &alpha);
         let rules = vec![
             HostileRule::truncated("GET", &format!("/v1/blocks/{alpha}/children"), 60).times(1),
             HostileRule::truncated("GET", &format!("/v1/blocks/{beta}/children"), 60),
         ];
         let server = serve(ws, rules).await;
-        let out = crawl(
-            client(&server),
-            CrawlConfig::default(),
-            CancellationToken::new(),
-        )
-        .await;
+        let out = crawl_all(&server).await;
         assert_eq!(
-            outline(&out.tree(&alpha).blocks),
-            outline(&expected.blocks),
+            shape(&out.tree(&alpha).blocks),
+            shape(&expected.blocks),
             "retried and complete"
         );
-        assert_eq!(outline(&expected.blocks).len(), 3);
+        assert_eq!(shape(&expected.blocks).len(), 3);
         assert_eq!(
             requests_to(&server, &format!("/v1/blocks/{alpha}/children")),
             2
@@ -447,7 +410,7 @@ mod depth_and_cycles {
     fn blocks_nested_1100_deep_stop_at_the_depth_limit_with_a_marker() {
         within(Duration::from_secs(120), || async {
             let ws = workspace();
-            let alpha = page_id(&ws, "Alpha");
+            let alpha = page_titled(&ws, "Alpha");
             let mut rules = vec![HostileRule::json(
                 "GET",
                 &format!("/v1/blocks/{alpha}/children"),
@@ -468,12 +431,7 @@ mod depth_and_cycles {
                 ));
             }
             let server = serve(ws, rules).await;
-            let out = crawl(
-                client(&server),
-                CrawlConfig::default(),
-                CancellationToken::new(),
-            )
-            .await;
+            let out = crawl_all(&server).await;
             let tree = out.tree(&alpha);
             assert_eq!(
                 depth(&tree.blocks),
@@ -500,7 +458,7 @@ mod depth_and_cycles {
     fn children_that_cycle_back_to_an_ancestor_are_cut_and_marked() {
         within(Duration::from_secs(30), || async {
             let ws = workspace();
-            let (alpha, beta) = (page_id(&ws, "Alpha"), page_id(&ws, "Beta"));
+            let (alpha, beta) = (page_titled(&ws, "Alpha"), page_titled(&ws, "Beta"));
             let (x, y, z) = (chain_id(1), chain_id(2), chain_id(3));
             let rule = |container: &str, child: Value| {
                 HostileRule::json(
@@ -519,12 +477,7 @@ mod depth_and_cycles {
                 rule(&z, toggle(&beta, "the page itself")),
             ];
             let server = serve(ws, rules).await;
-            let out = crawl(
-                client(&server),
-                CrawlConfig::default(),
-                CancellationToken::new(),
-            )
-            .await;
+            let out = crawl_all(&server).await;
             let x_again = &out.tree(&alpha).blocks[0].children[0].children[0];
             assert_eq!(x_again.id, x);
             assert_eq!(Marker::of(&x_again.children[0]), Some(Marker::Cycle));
@@ -553,16 +506,11 @@ mod repeated_cursors {
     fn a_search_repeating_its_cursor_ends_with_a_pagination_error() {
         within(Duration::from_secs(30), || async {
             let ws = workspace();
-            let alpha = page_id(&ws, "Alpha");
+            let alpha = page_titled(&ws, "Alpha");
             let rule =
                 HostileRule::json("POST", "/v1/search", 200, search_page(&ws, &alpha, "same"));
             let server = serve(ws, vec![rule]).await;
-            let out = crawl(
-                client(&server),
-                CrawlConfig::default(),
-                CancellationToken::new(),
-            )
-            .await;
+            let out = crawl_all(&server).await;
             let report = out.report();
             assert_eq!(report.listing_errors.len(), 1);
             let error = &report.listing_errors[0];
@@ -578,7 +526,7 @@ mod repeated_cursors {
     fn a_search_cycling_through_two_cursors_ends_too() {
         within(Duration::from_secs(30), || async {
             let ws = workspace();
-            let (alpha, beta) = (page_id(&ws, "Alpha"), page_id(&ws, "Beta"));
+            let (alpha, beta) = (page_titled(&ws, "Alpha"), page_titled(&ws, "Beta"));
             let rules = vec![
                 HostileRule::json("POST", "/v1/search", 200, search_page(&ws, &alpha, "a"))
                     .times(1),
@@ -586,12 +534,7 @@ mod repeated_cursors {
                 HostileRule::json("POST", "/v1/search", 200, search_page(&ws, &alpha, "a")),
             ];
             let server = serve(ws, rules).await;
-            let out = crawl(
-                client(&server),
-                CrawlConfig::default(),
-                CancellationToken::new(),
-            )
-            .await;
+            let out = crawl_all(&server).await;
             assert_eq!(out.report().listing_errors[0].code, "pagination_error");
             assert_eq!(requests_to(&server, "/v1/search"), 3);
             assert_eq!(out.trees.len(), 2);
@@ -602,19 +545,14 @@ mod repeated_cursors {
     fn block_children_repeating_their_cursor_fail_the_page() {
         within(Duration::from_secs(30), || async {
             let ws = workspace();
-            let gamma = page_id(&ws, "Gamma");
+            let gamma = page_titled(&ws, "Gamma");
             let path = format!("/v1/blocks/{gamma}/children");
             let body = children_list(
                 vec![json!({"object": "block", "id": "p1", "type": "divider", "divider": {}})],
                 Some("again"),
             );
             let server = serve(ws, vec![HostileRule::json("GET", &path, 200, body)]).await;
-            let out = crawl(
-                client(&server),
-                CrawlConfig::default(),
-                CancellationToken::new(),
-            )
-            .await;
+            let out = crawl_all(&server).await;
             let failure = out.failure(&gamma);
             assert_eq!(failure.error.code, "pagination_error");
             assert!(
@@ -631,7 +569,7 @@ mod repeated_cursors {
     fn property_items_repeating_their_cursor_end_the_stream() {
         within(Duration::from_secs(30), || async {
             let ws = workspace();
-            let alpha = page_id(&ws, "Alpha");
+            let alpha = page_titled(&ws, "Alpha");
             let path = format!("/v1/pages/{alpha}/properties/rel");
             let body = json!({"object": "list", "type": "property_item", "has_more": true, "next_cursor": "p",
                 "results": [{"object": "property_item", "id": "rel", "type": "relation", "relation": {"id": "r1"}}]});
@@ -656,32 +594,15 @@ mod repeated_cursors {
 mod long_retry_after {
     use super::*;
 
-    fn rate_limited(retry_after: &str) -> HostileRule {
-        HostileRule::json(
-            "POST",
-            "/v1/search",
-            429,
-            error_object(429, "rate_limited", "wait"),
-        )
-        .header("retry-after", retry_after)
-    }
-
     #[tokio::test]
     async fn a_28_hour_retry_after_stops_the_crawl_with_its_own_error() {
-        let server = serve(workspace(), vec![rate_limited("100000")]).await;
+        let server = serve(workspace(), vec![search_rate_limited("100000")]).await;
         let logs = Logs::default();
         let guard = logs.capture();
         let started = Instant::now();
-        let out = tokio::time::timeout(
-            Duration::from_secs(10),
-            crawl(
-                client(&server),
-                CrawlConfig::default(),
-                CancellationToken::new(),
-            ),
-        )
-        .await
-        .expect("no 28-hour pause");
+        let out = tokio::time::timeout(Duration::from_secs(10), crawl_all(&server))
+            .await
+            .expect("no 28-hour pause");
         drop(guard);
         assert!(started.elapsed() < Duration::from_secs(2));
         match &out.result {
@@ -698,7 +619,7 @@ mod long_retry_after {
 
     #[tokio::test]
     async fn the_cap_is_configurable_and_every_pause_is_logged() {
-        let rules = vec![rate_limited("1").times(1), rate_limited("2")];
+        let rules = vec![search_rate_limited("1").times(1), search_rate_limited("2")];
         let server = serve(workspace(), rules).await;
         let client = NotionClient::new(
             SecretToken::new(TOKEN),
@@ -779,12 +700,7 @@ mod bad_values {
         let text = search_text(pages).replace("\"number\":424242", "\"number\":1e400");
         assert!(text.contains("1e400"));
         let server = serve(ws, vec![HostileRule::raw("POST", "/v1/search", 200, text)]).await;
-        let out = crawl(
-            client(&server),
-            CrawlConfig::default(),
-            CancellationToken::new(),
-        )
-        .await;
+        let out = crawl_all(&server).await;
         assert_eq!(out.trees.len(), 3, "every row is crawled: {:?}", out.failed);
         let two = out.trees.iter().find(|t| t.page.title() == "Two").unwrap();
         match &two.page.properties["Score"].value {
@@ -806,19 +722,14 @@ mod bad_values {
     #[tokio::test]
     async fn a_lone_surrogate_becomes_a_replacement_character_on_every_run() {
         let ws = workspace();
-        let beta = page_id(&ws, "Beta");
+        let beta = page_titled(&ws, "Beta");
         let body = r#"{"object":"list","has_more":false,"next_cursor":null,"results":[
             {"object":"block","id":"s1","type":"paragraph","has_children":false,
              "paragraph":{"rich_text":[{"type":"text","text":{"content":"a\ud800b"},"plain_text":"a\ud800b"}]}}]}"#;
         let rule = HostileRule::raw("GET", &format!("/v1/blocks/{beta}/children"), 200, body);
         let server = serve(ws, vec![rule]).await;
         for run in 0..2 {
-            let out = crawl(
-                client(&server),
-                CrawlConfig::default(),
-                CancellationToken::new(),
-            )
-            .await;
+            let out = crawl_all(&server).await;
             let text =
                 notion_source::model::plain_text(out.tree(&beta).blocks[0].rich_text().unwrap());
             assert_eq!(text, "a\u{fffd}b", "run {run}");
@@ -834,7 +745,7 @@ mod bad_values {
     #[tokio::test]
     async fn a_listed_page_that_does_not_parse_is_reported_failed_with_the_reason() {
         let ws = workspace();
-        let alpha = page_id(&ws, "Alpha");
+        let alpha = page_titled(&ws, "Alpha");
         let broken_id = "0c0c0c0c-0000-4000-8000-000000000001";
         let pages = vec![
             ws.page_tree_json(&alpha).unwrap()["page"].clone(),
@@ -844,12 +755,7 @@ mod bad_values {
         ];
         let rule = HostileRule::raw("POST", "/v1/search", 200, search_text(pages));
         let server = serve(ws, vec![rule]).await;
-        let out = crawl(
-            client(&server),
-            CrawlConfig::default(),
-            CancellationToken::new(),
-        )
-        .await;
+        let out = crawl_all(&server).await;
         assert_eq!(out.trees.len(), 1);
         let failure = out.failure(broken_id);
         assert_eq!(failure.error.code, "decode_error");
@@ -884,7 +790,7 @@ mod echoed_token {
     #[tokio::test]
     async fn every_echo_of_the_token_is_scrubbed() {
         let ws = workspace();
-        let (beta, gamma) = (page_id(&ws, "Beta"), page_id(&ws, "Gamma"));
+        let (beta, gamma) = (page_titled(&ws, "Beta"), page_titled(&ws, "Gamma"));
         let echo = format!("Invalid header Authorization: Bearer {TOKEN}");
         let rules = vec![
             HostileRule::json(
@@ -932,7 +838,7 @@ mod echoed_token {
     #[tokio::test]
     async fn the_token_in_content_is_scrubbed_too() {
         let ws = workspace();
-        let beta = page_id(&ws, "Beta");
+        let beta = page_titled(&ws, "Beta");
         let body = children_list(
             vec![json!({"object": "block", "id": "t1", "type": "paragraph",
             "paragraph": {"rich_text": [{"type": "text", "text": {"content": TOKEN}, "plain_text": TOKEN}]}})],
@@ -940,12 +846,7 @@ mod echoed_token {
         );
         let rule = HostileRule::json("GET", &format!("/v1/blocks/{beta}/children"), 200, body);
         let server = serve(ws, vec![rule]).await;
-        let out = crawl(
-            client(&server),
-            CrawlConfig::default(),
-            CancellationToken::new(),
-        )
-        .await;
+        let out = crawl_all(&server).await;
         let tree = serde_json::to_string(out.tree(&beta)).unwrap();
         assert_clean("a page", &tree);
         assert!(tree.contains("[REDACTED]"));
@@ -959,7 +860,7 @@ mod fidelity {
     #[tokio::test]
     async fn a_page_with_a_malformed_cover_is_crawled_and_the_cover_kept_raw() {
         let ws = workspace();
-        let alpha = page_id(&ws, "Alpha");
+        let alpha = page_titled(&ws, "Alpha");
         let mut page = ws.page_tree_json(&alpha).unwrap()["page"].clone();
         page["cover"] = json!({});
         page["icon"] = json!({"type": 7});
@@ -967,12 +868,7 @@ mod fidelity {
         let body =
             json!({"object": "list", "results": [page], "has_more": false, "next_cursor": null});
         let server = serve(ws, vec![HostileRule::json("POST", "/v1/search", 200, body)]).await;
-        let out = crawl(
-            client(&server),
-            CrawlConfig::default(),
-            CancellationToken::new(),
-        )
-        .await;
+        let out = crawl_all(&server).await;
         let tree = out.tree(&alpha);
         assert_eq!(tree.page.cover, None);
         assert_eq!(tree.page.malformed["cover"], json!({}));
@@ -1008,19 +904,14 @@ mod fidelity {
     #[tokio::test]
     async fn a_synced_copy_of_an_unshared_original_is_read_from_the_copy() {
         let ws = synced_workspace();
-        let public = page_id(&ws, "Public");
+        let public = page_titled(&ws, "Public");
         let copy = ws.page_tree_json(&public).unwrap()["blocks"][1].clone();
         let original = copy["synced_block"]["synced_from"]["block_id"]
             .as_str()
             .unwrap()
             .to_string();
         let server = serve(ws, Vec::new()).await;
-        let out = crawl(
-            client(&server),
-            CrawlConfig::default(),
-            CancellationToken::new(),
-        )
-        .await;
+        let out = crawl_all(&server).await;
         let tree = out.tree(&public);
         let copy_block = &tree.blocks[1];
         assert!(
@@ -1054,24 +945,11 @@ mod fidelity {
     #[tokio::test]
     async fn a_synced_copy_whose_own_children_fail_too_is_marked_not_shared() {
         let ws = synced_workspace();
-        let public = page_id(&ws, "Public");
-        let copy_id = ws.page_tree_json(&public).unwrap()["blocks"][1]["id"]
-            .as_str()
-            .unwrap()
-            .to_string();
-        let rule = HostileRule::json(
-            "GET",
-            &format!("/v1/blocks/{copy_id}/children"),
-            404,
-            error_object(404, "object_not_found", "Could not find block"),
-        );
+        let public = page_titled(&ws, "Public");
+        let copy_id = block_id(&ws, &public, 1);
+        let rule = not_found("GET", &format!("/v1/blocks/{copy_id}/children"));
         let server = serve(ws, vec![rule]).await;
-        let out = crawl(
-            client(&server),
-            CrawlConfig::default(),
-            CancellationToken::new(),
-        )
-        .await;
+        let out = crawl_all(&server).await;
         let copy = &out.tree(&public).blocks[1];
         assert_eq!(Marker::of(copy), Some(Marker::SyncedNotShared));
         assert_eq!(copy.kind.type_name(), "synced_block_not_shared");
@@ -1096,24 +974,11 @@ mod fidelity {
             ]}],
         }))
         .unwrap();
-        let home = page_id(&ws, "Home");
-        let database = ws.page_tree_json(&home).unwrap()["blocks"][1]["id"]
-            .as_str()
-            .unwrap()
-            .to_string();
-        let rule = HostileRule::json(
-            "GET",
-            &format!("/v1/databases/{database}"),
-            404,
-            error_object(404, "object_not_found", "Could not find database"),
-        );
+        let home = page_titled(&ws, "Home");
+        let database = block_id(&ws, &home, 1);
+        let rule = not_found("GET", &format!("/v1/databases/{database}"));
         let server = serve(ws, vec![rule]).await;
-        let out = crawl(
-            client(&server),
-            CrawlConfig::default(),
-            CancellationToken::new(),
-        )
-        .await;
+        let out = crawl_all(&server).await;
         let report = out.report();
         assert!(
             report.listing_errors.is_empty(),
@@ -1134,25 +999,13 @@ mod fidelity {
 
     #[tokio::test]
     async fn a_relation_of_26_with_a_percent_encoded_property_id_is_read_whole() {
-        let ws = Workspace::from_json(json!({
-            "name": "percent-ids",
-            "pages": [{"key": "home", "title": "Home", "blocks": [
-                {"child_database": {"key": "db", "title": "Items",
-                    "schema": {"Name": "title", "Links": {"type": "relation", "target": "db/data-source", "id": "%60%5B%3E%7B"}},
-                    "rows": [
-                        {"key": "hub", "properties": {"Name": "Hub", "Links": [{"repeat": 26, "each": "row-{i}"}]}},
-                        {"repeat": 26, "each": {"key": "row-{i}", "properties": {"Name": "Row {i}"}}},
-                    ]}},
-            ]}],
-        }))
-        .unwrap();
+        let ws = Workspace::load(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../datasets/percent-ids.json"
+        ))
+        .expect("valid dataset");
         let server = serve(ws, Vec::new()).await;
-        let out = crawl(
-            client(&server),
-            CrawlConfig::default(),
-            CancellationToken::new(),
-        )
-        .await;
+        let out = crawl_all(&server).await;
         assert!(out.failed.is_empty(), "{:?}", out.report().failures);
         let hub = out.trees.iter().find(|t| t.page.title() == "Hub").unwrap();
         let links = &hub.page.properties["Links"];

@@ -124,19 +124,10 @@ async fn a_clock_ten_minutes_ahead_dates_answers_and_edits() {
 
 #[tokio::test]
 async fn property_ids_in_the_path_are_decoded_once() {
-    let ws = Workspace::from_json(json!({
-        "name": "percent-ids",
-        "pages": [{"key": "home", "title": "Home", "blocks": [
-            {"child_database": {"key": "db", "title": "Items",
-                "schema": {"Name": "title", "Links": {"type": "relation", "target": "db/data-source", "id": "%60%5B%3E%7B"}},
-                "rows": [
-                    {"key": "hub", "properties": {"Name": "Hub", "Links": [
-                        {"repeat": 26, "each": "row-{i}"}
-                    ]}},
-                    {"repeat": 26, "each": {"key": "row-{i}", "properties": {"Name": "Row {i}"}}},
-                ]}},
-        ]}],
-    }))
+    let ws = Workspace::load(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../datasets/percent-ids.json"
+    ))
     .expect("valid dataset");
     let h = Harness::start(ws, MockConfig::unlimited()).await;
     let db = h
