@@ -48,6 +48,9 @@ pub struct Workspace {
     /// with `now + clock_offset` (set by the server from
     /// [`MockConfig::clock_offset`](crate::MockConfig::clock_offset)).
     pub(crate) clock_offset: chrono::TimeDelta,
+    /// Changes recorded by edits since they were last taken, for webhooks
+    /// (see [`crate::webhooks`]).
+    pub(crate) changes: Vec<crate::webhooks::Change>,
 }
 
 /// One page or data source search can return.

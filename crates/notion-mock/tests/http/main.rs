@@ -10,3 +10,4 @@ mod hostile;
 mod limits;
 mod pagination;
 mod query;
+mod webhooks;
