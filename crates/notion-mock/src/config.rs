@@ -1,5 +1,6 @@
 //! How a [`MockServer`](crate::MockServer) behaves: the token it accepts, its
-//! rate limit, its latency and the faults it injects.
+//! rate limit, its latency, the faults it injects, its clock and the hostile
+//! answers it gives.
 
 use std::time::Duration;
 
@@ -21,6 +22,13 @@ pub struct MockConfig {
     /// Search returns its results in an order shuffled by this seed instead
     /// of by last edit (Notion promises no order a crawler could rely on).
     pub listing_order_seed: Option<u64>,
+    /// How far the server's clock is ahead of the local one (negative:
+    /// behind). Every answer's `Date` header and the times edits stamp
+    /// (`last_edited_time`) come from this clock.
+    pub clock_offset: chrono::TimeDelta,
+    /// Hostile answers given instead of the API's to matching requests
+    /// (see [`HostileRule`](crate::HostileRule)), checked in order.
+    pub hostile: Vec<crate::HostileRule>,
 }
 
 impl Default for MockConfig {
@@ -35,6 +43,8 @@ impl Default for MockConfig {
             faults: Faults::default(),
             query_result_limit: 10_000,
             listing_order_seed: None,
+            clock_offset: chrono::TimeDelta::zero(),
+            hostile: Vec::new(),
         }
     }
 }

@@ -90,7 +90,7 @@ impl Workspace {
             return Err(EditError::NoText { id, kind });
         }
         self.materialize(&page);
-        let now = now_minute();
+        let now = self.now_minute();
         let rec = self.blocks.get_mut(&id).ok_or_else(unknown)?;
         let object = Arc::make_mut(&mut rec.object);
         object[&kind]["rich_text"] = json!([text_run(text, annotations(&Map::new()), None)]);
@@ -105,7 +105,7 @@ impl Workspace {
     /// Moves the page's `last_edited_time` to now.
     pub fn set_page_text(&mut self, page_id: &str, paragraphs: &[&str]) -> Result<(), EditError> {
         let id = self.existing_page(page_id)?;
-        let now = now_minute();
+        let now = self.now_minute();
         let specs = Value::Array(paragraphs.iter().map(|p| json!({"paragraph": p})).collect());
         let at = self.next_edit_path();
         let (mut top, blocks) = dataset::load_fragment(self, &id, (&now, &now), &specs, &at)?;
@@ -129,7 +129,7 @@ impl Workspace {
     /// Moves the page's `last_edited_time` to now.
     pub fn append_paragraph(&mut self, page_id: &str, text: &str) -> Result<String, EditError> {
         let id = self.existing_page(page_id)?;
-        let now = now_minute();
+        let now = self.now_minute();
         let at = self.next_edit_path();
         let spec = json!([{"paragraph": text}]);
         let (top, blocks) = dataset::load_fragment(self, &id, (&now, &now), &spec, &at)?;
@@ -164,7 +164,7 @@ impl Workspace {
                 self.pages.get(p).is_some_and(|rec| rec.shared),
             ),
         };
-        let now = now_minute();
+        let now = self.now_minute();
         let at = self.next_edit_path();
         let spec = json!({"title": title, "blocks": blocks});
         let id = dataset::add_page(self, &spec, parent_json, shared, &now, &at)?;
@@ -238,7 +238,7 @@ impl Workspace {
     pub fn delete_page(&mut self, page_id: &str) -> Result<Vec<String>, EditError> {
         let id = self.existing_page(page_id)?;
         let sub = self.subtree(&id);
-        let now = now_minute();
+        let now = self.now_minute();
         self.record_removed(&id, true);
         self.detach(&id, &now);
         let pages: HashSet<String> = std::iter::once(id.clone())
@@ -270,7 +270,8 @@ impl Workspace {
                 changed.push(prop["id"].as_str().unwrap_or(name).to_string());
             }
         });
-        self.touch_page(&id, &now_minute());
+        let now = self.now_minute();
+        self.touch_page(&id, &now);
         self.record_properties(&id, &changed);
         Ok(())
     }
@@ -363,7 +364,7 @@ impl Workspace {
         for p in &pages {
             self.update_page(p, &flag);
         }
-        let now = now_minute();
+        let now = self.now_minute();
         self.touch_page(&id, &now);
         // Its `child_page` block left the parent's content.
         if let Some(host) = self.host_page(&id) {
@@ -497,9 +498,12 @@ impl Workspace {
     }
 }
 
-/// Now, cut to the minute in Notion's form.
-fn now_minute() -> String {
-    chrono::Utc::now()
-        .format("%Y-%m-%dT%H:%M:00.000Z")
-        .to_string()
+impl Workspace {
+    /// The server's now (the local clock moved by the clock offset), cut to
+    /// the minute in Notion's form.
+    fn now_minute(&self) -> String {
+        (chrono::Utc::now() + self.clock_offset)
+            .format("%Y-%m-%dT%H:%M:00.000Z")
+            .to_string()
+    }
 }

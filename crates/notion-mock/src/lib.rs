@@ -10,7 +10,10 @@
 //! `Retry-After` from a token bucket or a per-window budget. It can add
 //! log-normal latency and inject seeded 500/502/503 answers and dropped
 //! connections, and counts everything it sees ([`Stats`], also served as JSON
-//! at `GET /__mock/stats`).
+//! at `GET /__mock/stats`). Its clock may run ahead or behind
+//! ([`MockConfig::clock_offset`]: every answer's `Date` and the edit times
+//! come from it), and [`HostileRule`]s make it misbehave on purpose (canned
+//! answers, bodies cut short) for hostile-server tests.
 //!
 //! It is an independent oracle for the crawler: it works on Notion JSON and
 //! shares no code with `notion-source`. A [`Workspace`] comes from a dataset
@@ -54,7 +57,7 @@ pub use config::{Faults, Latency, MockConfig, RateLimit};
 pub use crawl::MinRequests;
 pub use dataset::DatasetError;
 pub use edit::EditError;
-pub use server::{MockServer, RequestEvent, Stats};
+pub use server::{HostileAnswer, HostileRule, MockServer, RequestEvent, Stats};
 pub use synthetic::SyntheticConfig;
 pub use webhooks::{Delivery, WebhookConfig, WebhookError, WebhookSender};
 pub use workspace::Workspace;

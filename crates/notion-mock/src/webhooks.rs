@@ -294,7 +294,7 @@ impl Workspace {
             parent: json!({"id": database.unwrap_or_default(), "type": "database"}),
             blocks: vec![page.to_string()],
             properties: Vec::new(),
-            at: Utc::now(),
+            at: Utc::now() + self.clock_offset,
         });
     }
 
@@ -336,7 +336,7 @@ impl Workspace {
             parent,
             blocks: blocks.to_vec(),
             properties: properties.to_vec(),
-            at: Utc::now(),
+            at: Utc::now() + self.clock_offset,
         });
     }
 

@@ -44,6 +44,10 @@ pub struct Workspace {
     pub(crate) search_index: OnceLock<Vec<SearchEntry>>,
     /// Edits made so far (numbers the ids of added objects).
     pub(crate) edit_count: u64,
+    /// How far the server's clock is from the local one: edits are stamped
+    /// with `now + clock_offset` (set by the server from
+    /// [`MockConfig::clock_offset`](crate::MockConfig::clock_offset)).
+    pub(crate) clock_offset: chrono::TimeDelta,
     /// Changes recorded by edits since they were last taken, for webhooks
     /// (see [`crate::webhooks`]).
     pub(crate) changes: Vec<crate::webhooks::Change>,

@@ -6,11 +6,14 @@
 //!   pauses, retries with backoff, typed errors, per-endpoint counters,
 //!   one-page calls and pagination streams.
 //!
-//! The crawler lives beside them in this crate.
+//! - [`crawler`]: every page of a workspace, in the fewest requests.
+//! - [`secrets`]: scrubbing secrets (the token, and any the caller adds)
+//!   from text and log output.
 
 pub mod client;
 pub mod crawler;
 pub mod model;
+pub mod secrets;
 
 pub use client::{ClientConfig, ClientError, ClientStats, NotionClient, SecretToken};
 pub use model::{Block, BlockKind, Page, PageTree, RichText};

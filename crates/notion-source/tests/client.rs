@@ -13,6 +13,8 @@ use notion_source::client::{
 use notion_source::model::SearchResult;
 use serde_json::{Value, json};
 
+mod common;
+
 /// Starting a mock and a client that talks to it.
 mod support {
     use super::*;
@@ -98,7 +100,7 @@ mod support {
         let mut trees = Vec::new();
         for id in page_ids {
             let blocks: Vec<_> = client.block_children_all(id).try_collect().await?;
-            trees.push(blocks.into_iter().map(|b| b.id).collect());
+            trees.push(blocks.iter().map(|b| b.id.clone()).collect());
         }
         Ok(trees)
     }
@@ -168,7 +170,7 @@ mod paging {
             .try_collect()
             .await
             .unwrap();
-        let children: Vec<String> = children.into_iter().map(|b| b.id).collect();
+        let children: Vec<String> = children.iter().map(|b| b.id.clone()).collect();
         assert_eq!(children, expected_blocks, "every block once, in order");
         assert_eq!(children.len(), blocks + 1);
 
@@ -440,23 +442,9 @@ mod faults {
 /// 4xx errors fail at once, typed, and never show the token.
 mod errors {
     use super::*;
-    use std::sync::{Arc, Mutex};
+    use common::Logs;
 
     const LEAKY_TOKEN: &str = "secret_do_not_print_4242";
-
-    /// Collects every log line written while a test runs.
-    #[derive(Clone, Default)]
-    struct Logs(Arc<Mutex<Vec<u8>>>);
-
-    impl std::io::Write for Logs {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(buf);
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
 
     fn assert_no_token(text: &str) {
         assert!(!text.contains(LEAKY_TOKEN), "the token leaked: {text}");
@@ -469,12 +457,7 @@ mod errors {
     #[tokio::test]
     async fn unauthorized_and_not_found_fail_fast_with_notions_codes_and_no_token() {
         let logs = Logs::default();
-        let writer = logs.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .with_max_level(tracing::Level::TRACE)
-            .with_writer(move || writer.clone())
-            .finish();
-        let _guard = tracing::subscriber::set_default(subscriber);
+        let _guard = logs.capture();
 
         let workspace = paging_workspace(1, 1, 0);
         let page = workspace.page_ids()[0].clone();
@@ -517,7 +500,7 @@ mod errors {
         }
         assert_no_token(&format!("{wrong:?} {:?}", wrong.config()));
         drop(_guard);
-        let logs = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+        let logs = logs.text();
         assert!(
             logs.contains("notion request"),
             "the requests were logged: {logs}"
@@ -578,7 +561,7 @@ mod content {
         let (server, client) = start(workspace, MockConfig::unlimited(), fast_config).await;
         for (id, type_name, raw) in unknown {
             let block = client.retrieve_block(&id).await.unwrap();
-            match block.kind {
+            match &block.kind {
                 BlockKind::Unknown(u) => {
                     assert_eq!(u.type_name, type_name);
                     assert_eq!(without_signatures(&u.raw), without_signatures(&raw));

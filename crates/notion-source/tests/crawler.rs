@@ -6,9 +6,12 @@ use std::collections::{BTreeMap, HashSet};
 use notion_mock::{Faults, MockConfig, MockServer, Workspace};
 use notion_source::client::{ClientConfig, NotionClient, RateLimit, RetryPolicy, SecretToken};
 use notion_source::crawler::{CrawlConfig, CrawlEvent, CrawlReport, Crawler, Root};
-use notion_source::model::{Block, PageTree};
+use notion_source::model::PageTree;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
+
+mod common;
+use common::{expected_tree, page_titled, shape};
 
 fn client(server: &MockServer) -> NotionClient {
     let config = ClientConfig {
@@ -55,32 +58,6 @@ async fn crawl(server: &MockServer, config: CrawlConfig) -> Crawl {
         failed,
         report,
     }
-}
-
-/// (depth, id, type) of every block in document order, depth first.
-fn shape(blocks: &[Block]) -> Vec<(usize, String, String)> {
-    fn visit(blocks: &[Block], depth: usize, out: &mut Vec<(usize, String, String)>) {
-        for b in blocks {
-            out.push((depth, b.id.clone(), b.kind.type_name().to_string()));
-            visit(&b.children, depth + 1, out);
-        }
-    }
-    let mut out = vec![];
-    visit(blocks, 0, &mut out);
-    out
-}
-
-fn expected_tree(ws: &Workspace, id: &str) -> PageTree {
-    serde_json::from_value(ws.page_tree_json(id).expect("page in dataset"))
-        .expect("expected tree parses")
-}
-
-/// The id of the dataset's page titled `title`.
-fn page_titled(ws: &Workspace, title: &str) -> String {
-    ws.page_ids()
-        .into_iter()
-        .find(|id| expected_tree(ws, id).page.title() == title)
-        .unwrap_or_else(|| panic!("no page titled {title:?}"))
 }
 
 #[tokio::test]

@@ -42,10 +42,11 @@ impl Loader {
                 Some(c @ Value::Object(_)) => c.clone(),
                 _ => self.property_config(kind, prop, ds_id, name),
             };
-            let id = if kind == "title" {
-                "title".to_string()
-            } else {
-                property_id(ds_id, name)
+            let id = match prop["id"].as_str() {
+                // An explicit id, as Notion would return it (percent-encoded).
+                Some(id) => id.to_string(),
+                None if kind == "title" => "title".to_string(),
+                None => property_id(ds_id, name),
             };
             out.insert(
                 name.clone(),

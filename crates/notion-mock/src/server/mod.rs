@@ -4,6 +4,7 @@
 
 mod api;
 mod error;
+mod hostile;
 mod limiter;
 mod query;
 mod stats;
@@ -24,6 +25,7 @@ use tokio::net::TcpListener;
 use tokio::sync::Notify;
 use tokio::task::{JoinHandle, JoinSet};
 
+pub use hostile::{HostileAnswer, HostileRule};
 pub use stats::{RequestEvent, Stats};
 
 use crate::config::{Latency, MockConfig};
@@ -62,6 +64,7 @@ pub(crate) struct State {
     stats: Mutex<Stats>,
     rng: Mutex<StdRng>,
     started: Instant,
+    hostile: hostile::Rules,
     /// The webhook sender, once started.
     webhooks: OnceLock<WebhookSender>,
 }
@@ -100,7 +103,10 @@ impl MockServer {
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         let now = Instant::now();
+        let mut ws = ws;
+        ws.clock_offset = cfg.clock_offset;
         let state = Arc::new(State {
+            hostile: hostile::Rules::new(cfg.hostile.clone()),
             ws: RwLock::new(ws),
             limiter: Mutex::new(Limiter::new(cfg.rate.clone(), now)),
             rng: Mutex::new(StdRng::seed_from_u64(cfg.faults.seed)),
@@ -214,20 +220,64 @@ async fn accept_loop(listener: TcpListener, state: Arc<State>, shutdown: Arc<Not
     connections.shutdown().await;
 }
 
-/// The request pipeline: stats and rate limit, fault draw, latency, API.
+/// The request pipeline: hostile rules, stats and rate limit, fault draw,
+/// latency, API; every answer carries the server clock's `Date`.
 async fn serve(
     state: Arc<State>,
+    req: Request<Incoming>,
+) -> Result<Response<Body>, DropConnection> {
+    serve_api(&state, req)
+        .await
+        .map(|response| with_date(&state, response))
+}
+
+/// Adds the `Date` header, from the server's clock (the local one moved by
+/// the configured offset), unless the answer has one.
+fn with_date(state: &State, mut response: Response<Body>) -> Response<Body> {
+    let now = chrono::Utc::now() + state.cfg.clock_offset;
+    let date = now.format("%a, %d %b %Y %H:%M:%S GMT").to_string();
+    if let Ok(value) = hyper::header::HeaderValue::from_str(&date) {
+        response
+            .headers_mut()
+            .entry(hyper::header::DATE)
+            .or_insert(value);
+    }
+    response
+}
+
+async fn serve_api(
+    state: &Arc<State>,
     req: Request<Incoming>,
 ) -> Result<Response<Body>, DropConnection> {
     let req = req.map(Body::new);
     let path = req.uri().path().to_string();
     if path.starts_with("/__mock/") {
-        return Ok(api::mock_admin(&state, &path));
+        return Ok(api::mock_admin(state, &path));
     }
     let arrived = Instant::now();
     let endpoint = api::endpoint_label(req.method().as_str(), &path);
+    if let Some(answer) = state.hostile.answer(req.method().as_str(), &path) {
+        let response = match answer {
+            hostile::HostileAnswer::Canned {
+                status,
+                headers,
+                body,
+            } => hostile::canned(status, &headers, &body),
+            hostile::HostileAnswer::Truncated { bytes } => {
+                hostile::truncate(api::handle(state, req).await, bytes).await
+            }
+        };
+        let event = RequestEvent {
+            at: arrived - state.started,
+            endpoint,
+            path,
+            status: response.status().as_u16(),
+        };
+        state.stats.lock().expect("stats lock").record(event, false);
+        return Ok(response);
+    }
     let decision = state.limiter.lock().expect("limiter lock").check(arrived);
-    let (fault, delay) = draw(&state, decision == Decision::Allow);
+    let (fault, delay) = draw(state, decision == Decision::Allow);
     if !delay.is_zero() {
         tokio::time::sleep(delay).await;
     }
@@ -259,7 +309,7 @@ async fn serve(
         }
         (_, Fault::Error(502)) => api::bad_gateway(),
         (_, Fault::Error(status)) => api::error_response(&ApiError::server_error(status)),
-        (_, Fault::None) => api::handle(&state, req).await,
+        (_, Fault::None) => api::handle(state, req).await,
     };
     let status = response.status().as_u16();
     state

@@ -6,6 +6,7 @@ mod common;
 mod dataset;
 mod edits;
 mod envelopes;
+mod hostile;
 mod limits;
 mod pagination;
 mod query;

@@ -108,6 +108,9 @@ impl RateLimit {
     }
 }
 
+/// The default [`RetryPolicy::max_retry_after`]: five minutes.
+pub const DEFAULT_MAX_RETRY_AFTER: Duration = Duration::from_secs(300);
+
 /// When and how often a failed request is sent again.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RetryPolicy {
@@ -129,6 +132,11 @@ pub struct RetryPolicy {
     pub slowdown: f64,
     /// The rate never drops below this many requests per second.
     pub min_rate: f64,
+    /// Longest `Retry-After` the client waits out. Notion documents up to
+    /// 60 s per connection and longer per workspace; a longer wait fails
+    /// the request with [`ClientError::RateLimitedTooLong`] instead, so a
+    /// run stops cleanly and a scheduler can try again later.
+    pub max_retry_after: Duration,
 }
 
 impl Default for RetryPolicy {
@@ -142,6 +150,7 @@ impl Default for RetryPolicy {
             pause_jitter: Duration::from_millis(250),
             slowdown: 0.8,
             min_rate: 0.5,
+            max_retry_after: DEFAULT_MAX_RETRY_AFTER,
         }
     }
 }

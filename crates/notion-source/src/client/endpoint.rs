@@ -58,6 +58,21 @@ impl Endpoint {
         }
     }
 
+    /// The `object` values a successful answer of the endpoint may hold.
+    pub(crate) fn objects(self) -> &'static [&'static str] {
+        match self {
+            Endpoint::Search
+            | Endpoint::BlockChildren
+            | Endpoint::QueryDataSource
+            | Endpoint::ListUsers => &["list"],
+            Endpoint::RetrievePage => &["page"],
+            Endpoint::PageProperty => &["list", "property_item"],
+            Endpoint::RetrieveBlock => &["block"],
+            Endpoint::RetrieveDatabase => &["database"],
+            Endpoint::RetrieveDataSource => &["data_source"],
+        }
+    }
+
     /// The HTTP method.
     pub(crate) fn method(self) -> Method {
         match self {
@@ -66,25 +81,55 @@ impl Endpoint {
         }
     }
 
-    /// The path segments after `/v1/`, with `ids` put in place of the
-    /// template's `{...}` parts in order.
-    pub(crate) fn segments<'a>(self, ids: &[&'a str]) -> Vec<&'a str> {
-        let path = self.template().split_once(" /v1/").map_or("", |(_, p)| p);
+    /// The path after `/v1/`, with `ids` put in place of the template's
+    /// `{...}` parts in order, each percent-encoded so that it stays one
+    /// segment whatever it holds. A property id goes in as Notion returns it
+    /// (already percent-encoded, like `%3AUPp`), as the official SDK does:
+    /// its `%XX` escapes are kept; in every other id `%` is encoded too.
+    pub(crate) fn path(self, ids: &[&str]) -> String {
+        let template = self.template().split_once(" /v1/").map_or("", |(_, p)| p);
         let mut ids = ids.iter();
-        path.split('/')
-            .map(|part| {
-                if part.starts_with('{') {
-                    ids.next().copied().unwrap_or("")
-                } else {
-                    part
-                }
-            })
-            .collect()
+        let mut path = String::new();
+        for (i, part) in template.split('/').enumerate() {
+            if i > 0 {
+                path.push('/');
+            }
+            if part.starts_with('{') {
+                let id = ids.next().copied().unwrap_or("");
+                encode_segment(id, part == "{property_id}", &mut path);
+            } else {
+                path.push_str(part);
+            }
+        }
+        path
     }
 
     /// Position in [`Endpoint::ALL`].
     pub(crate) fn index(self) -> usize {
         self as usize
+    }
+}
+
+/// Appends `id` as one path segment: unreserved characters and sub-delims
+/// as they are, everything else percent-encoded (`%XX` escapes kept when
+/// `keep_escapes`), and an id of only dots (`..`) encoded whole so it cannot
+/// climb the path.
+fn encode_segment(id: &str, keep_escapes: bool, out: &mut String) {
+    let bytes = id.as_bytes();
+    let only_dots = bytes.iter().all(|&b| b == b'.');
+    for (i, &b) in bytes.iter().enumerate() {
+        let escape = b == b'%'
+            && bytes
+                .get(i + 1..i + 3)
+                .is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit));
+        let keep = (b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@".contains(&b))
+            && !(only_dots && b == b'.')
+            || (keep_escapes && escape);
+        if keep {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
     }
 }
 
@@ -105,6 +150,20 @@ mod tests {
     use super::*;
 
     #[test]
+    fn property_ids_keep_their_escapes_and_other_ids_do_not() {
+        assert_eq!(
+            Endpoint::PageProperty.path(&["a%3A/b", "%60%5B%3E%7B"]),
+            "pages/a%253A%2Fb/properties/%60%5B%3E%7B"
+        );
+        assert_eq!(
+            Endpoint::PageProperty.path(&["p", "a/b?c%zz %"]),
+            "pages/p/properties/a%2Fb%3Fc%25zz%20%25"
+        );
+        assert_eq!(Endpoint::RetrieveBlock.path(&[".."]), "blocks/%2E%2E");
+        assert_eq!(Endpoint::RetrieveBlock.path(&["a.b"]), "blocks/a.b");
+    }
+
+    #[test]
     fn all_is_in_index_order() {
         for (i, endpoint) in Endpoint::ALL.iter().enumerate() {
             assert_eq!(endpoint.index(), i);
@@ -112,16 +171,16 @@ mod tests {
     }
 
     #[test]
-    fn segments_fill_ids_in_order() {
+    fn paths_fill_ids_in_order() {
         assert_eq!(
-            Endpoint::PageProperty.segments(&["p1", "title"]),
-            ["pages", "p1", "properties", "title"]
+            Endpoint::PageProperty.path(&["p1", "title"]),
+            "pages/p1/properties/title"
         );
         assert_eq!(
-            Endpoint::QueryDataSource.segments(&["ds"]),
-            ["data_sources", "ds", "query"]
+            Endpoint::QueryDataSource.path(&["ds"]),
+            "data_sources/ds/query"
         );
-        assert_eq!(Endpoint::Search.segments(&[]), ["search"]);
+        assert_eq!(Endpoint::Search.path(&[]), "search");
         assert_eq!(Endpoint::Search.method(), Method::POST);
         assert_eq!(Endpoint::BlockChildren.method(), Method::GET);
     }

@@ -8,7 +8,8 @@ use serde_json::{Map, Value, json};
 use url::Url;
 
 use crate::model::{
-    Block, DataSource, Database, ListResponse, Page, PropertyKind, SearchResult, User,
+    Block, DataSource, Database, ListResponse, Page, PropertyKind, PropertyValue, SearchResult,
+    User,
 };
 
 use super::NotionClient;
@@ -135,14 +136,25 @@ pub struct PropertyItem {
 }
 
 impl<'de> Deserialize<'de> for PropertyItem {
+    /// Never fails: an item without a type keeps its JSON in
+    /// [`PropertyKind::Unknown`].
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let mut map = Map::<String, Value>::deserialize(deserializer)?;
-        let id = match map.get("id") {
+        let value = Value::deserialize(deserializer)?;
+        let id = match value.get("id") {
             Some(Value::String(id)) => id.clone(),
             _ => String::new(),
         };
+        let Value::Object(mut map) = value else {
+            return Ok(PropertyItem {
+                id,
+                value: PropertyValue::from_value(value).value,
+            });
+        };
         let Some(Value::String(type_name)) = map.get("type").cloned() else {
-            return Err(serde::de::Error::missing_field("type"));
+            return Ok(PropertyItem {
+                id,
+                value: PropertyValue::from_value(Value::Object(map)).value,
+            });
         };
         let content = map.remove(&type_name).unwrap_or(Value::Null);
         let content = match (type_name.as_str(), content) {
@@ -380,11 +392,14 @@ impl NotionClient {
     ) -> Result<T, ClientError> {
         let url = self.url(endpoint, ids, query)?;
         self.shared
-            .execute(Call {
-                endpoint,
-                url,
-                body: None,
-            })
+            .execute(
+                Call {
+                    endpoint,
+                    url,
+                    body: None,
+                },
+                &self.cancel,
+            )
             .await
     }
 
@@ -397,16 +412,20 @@ impl NotionClient {
     ) -> Result<T, ClientError> {
         let url = self.url(endpoint, ids, query)?;
         self.shared
-            .execute(Call {
-                endpoint,
-                url,
-                body: Some(body),
-            })
+            .execute(
+                Call {
+                    endpoint,
+                    url,
+                    body: Some(body),
+                },
+                &self.cancel,
+            )
             .await
     }
 
     /// The endpoint's URL with the ids in place (percent-encoded: an id can
-    /// never reach another path) and the query parameters.
+    /// never reach another path; a property id keeps Notion's own escapes)
+    /// and the query parameters.
     fn url(
         &self,
         endpoint: Endpoint,
@@ -424,11 +443,13 @@ impl NotionClient {
             return Err(error);
         }
         let mut url = self.shared.base_url.clone();
-        url.path_segments_mut()
-            .map_err(|()| ClientError::Config("the base URL cannot take a path".into()))?
-            .pop_if_empty()
-            .push("v1")
-            .extend(endpoint.segments(ids));
+        if url.cannot_be_a_base() {
+            return Err(ClientError::Config(
+                "the base URL cannot take a path".into(),
+            ));
+        }
+        let base_path = url.path().trim_end_matches('/').to_string();
+        url.set_path(&format!("{base_path}/v1/{}", endpoint.path(ids)));
         if !query.is_empty() {
             url.query_pairs_mut()
                 .extend_pairs(query.iter().map(|(k, v)| (k, v)));

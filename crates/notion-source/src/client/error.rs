@@ -63,13 +63,40 @@ pub enum ClientError {
     },
 
     /// A list broke the pagination contract (`has_more` with no cursor, or
-    /// the same cursor twice); stopping avoids a loop.
+    /// a cursor seen before in the same listing); stopping avoids a loop.
     #[error("{endpoint}: broken pagination: {detail}")]
     Pagination {
         /// Which endpoint.
         endpoint: Endpoint,
         /// What was wrong.
         detail: String,
+    },
+
+    /// Notion asked to wait longer than
+    /// [`RetryPolicy::max_retry_after`](super::RetryPolicy::max_retry_after)
+    /// before the next request. Nothing is wrong with the request: try the
+    /// run again later.
+    #[error(
+        "{endpoint}: Notion asked to wait {}s before the next request (Retry-After), more than the {}s allowed: {body}",
+        retry_after.as_secs(), limit.as_secs()
+    )]
+    RateLimitedTooLong {
+        /// Which endpoint.
+        endpoint: Endpoint,
+        /// The wait Notion asked for.
+        retry_after: std::time::Duration,
+        /// The longest wait the policy allows.
+        limit: std::time::Duration,
+        /// Notion's 429/529 error object.
+        body: Box<ErrorBody>,
+    },
+
+    /// The call was abandoned because its cancellation token fired (see
+    /// [`NotionClient::with_cancellation`](super::NotionClient::with_cancellation)).
+    #[error("{endpoint}: cancelled")]
+    Cancelled {
+        /// Which endpoint.
+        endpoint: Endpoint,
     },
 }
 
@@ -82,14 +109,18 @@ impl ClientError {
             | ClientError::Transport { endpoint, .. }
             | ClientError::Decode { endpoint, .. }
             | ClientError::InvalidInput { endpoint, .. }
-            | ClientError::Pagination { endpoint, .. } => Some(*endpoint),
+            | ClientError::Pagination { endpoint, .. }
+            | ClientError::RateLimitedTooLong { endpoint, .. }
+            | ClientError::Cancelled { endpoint } => Some(*endpoint),
         }
     }
 
     /// Notion's error object, when Notion answered with an error.
     pub fn api_error(&self) -> Option<&ErrorBody> {
         match self {
-            ClientError::Api { body, .. } => Some(body),
+            ClientError::Api { body, .. } | ClientError::RateLimitedTooLong { body, .. } => {
+                Some(body)
+            }
             _ => None,
         }
     }
@@ -107,7 +138,9 @@ impl ClientError {
     /// Notion's request id, when an answer came.
     pub fn request_id(&self) -> Option<&str> {
         match self {
-            ClientError::Api { body, .. } => body.request_id.as_deref(),
+            ClientError::Api { body, .. } | ClientError::RateLimitedTooLong { body, .. } => {
+                body.request_id.as_deref()
+            }
             ClientError::Decode { request_id, .. } => request_id.as_deref(),
             _ => None,
         }
@@ -116,7 +149,12 @@ impl ClientError {
     /// True for 404 `object_not_found`: the object is gone or not shared with
     /// the integration (a crawler skips it).
     pub fn is_not_found(&self) -> bool {
-        self.status() == Some(404)
+        matches!(self, ClientError::Api { .. }) && self.status() == Some(404)
+    }
+
+    /// True when the call was abandoned on cancellation.
+    pub fn is_cancelled(&self) -> bool {
+        matches!(self, ClientError::Cancelled { .. })
     }
 }
 

@@ -1,6 +1,7 @@
 //! Turning one-page calls into a stream of items that follows `next_cursor`
 //! until `has_more` is false.
 
+use std::collections::HashSet;
 use std::future::Future;
 
 use futures::{Stream, TryStreamExt, stream};
@@ -9,6 +10,52 @@ use crate::model::ListResponse;
 
 use super::endpoint::Endpoint;
 use super::error::ClientError;
+
+/// The pagination contract of one listing (a search, a query, a block's
+/// children, a property's items): `has_more` comes with a cursor, and no
+/// cursor comes twice. A server that breaks it would otherwise make the
+/// listing loop forever.
+#[derive(Debug)]
+pub(crate) struct Cursors {
+    endpoint: Endpoint,
+    seen: HashSet<String>,
+}
+
+impl Cursors {
+    /// The contract of a new listing of `endpoint`.
+    pub(crate) fn new(endpoint: Endpoint) -> Cursors {
+        Cursors {
+            endpoint,
+            seen: HashSet::new(),
+        }
+    }
+
+    /// The cursor to ask for next, after a page that said `has_more` and
+    /// `next_cursor`: `None` at the end, [`ClientError::Pagination`] when the
+    /// list broke the contract.
+    pub(crate) fn next(
+        &mut self,
+        has_more: bool,
+        next_cursor: Option<String>,
+    ) -> Result<Option<String>, ClientError> {
+        let broken = |detail: String| ClientError::Pagination {
+            endpoint: self.endpoint,
+            detail,
+        };
+        match (has_more, next_cursor) {
+            (false, _) => Ok(None),
+            (true, None) => Err(broken("has_more is true but next_cursor is null".into())),
+            (true, Some(next)) if self.seen.contains(&next) => Err(broken(format!(
+                "next_cursor {next:?} was already used in this listing ({} cursors so far)",
+                self.seen.len()
+            ))),
+            (true, Some(next)) => {
+                self.seen.insert(next.clone());
+                Ok(Some(next))
+            }
+        }
+    }
+}
 
 /// Where the walk through the pages stands.
 enum Position {
@@ -23,9 +70,9 @@ enum Position {
 /// Streams every item of a paginated list. `fetch_page(cursor)` fetches one
 /// page (`None` for the first). A page may hold fewer items than asked, or
 /// none, while `has_more` is true; the stream goes on until it is false. A
-/// list that says `has_more` without a cursor, or repeats a cursor, ends the
-/// stream with [`ClientError::Pagination`] (after that page's items) rather
-/// than looping.
+/// list that says `has_more` without a cursor, or repeats any cursor it gave
+/// before, ends the stream with [`ClientError::Pagination`] (after that
+/// page's items) rather than looping.
 pub(crate) fn paginate<T, F, Fut>(
     endpoint: Endpoint,
     fetch_page: F,
@@ -35,31 +82,22 @@ where
     Fut: Future<Output = Result<ListResponse<T>, ClientError>>,
 {
     stream::try_unfold(
-        (Position::First, fetch_page),
-        move |(position, mut fetch_page)| async move {
+        (Position::First, fetch_page, Cursors::new(endpoint)),
+        move |(position, mut fetch_page, mut cursors)| async move {
             let cursor = match position {
                 Position::First => None,
                 Position::After(cursor) => Some(cursor),
                 Position::Broken(error) => return Err(error),
                 Position::Done => return Ok(None),
             };
-            let page = fetch_page(cursor.clone()).await?;
-            let broken = |detail: &str| ClientError::Pagination {
-                endpoint,
-                detail: detail.to_string(),
-            };
-            let next = match (page.has_more, page.next_cursor) {
-                (false, _) => Position::Done,
-                (true, None) => {
-                    Position::Broken(broken("has_more is true but next_cursor is null"))
-                }
-                (true, Some(next)) if Some(&next) == cursor.as_ref() => Position::Broken(broken(
-                    &format!("next_cursor {next:?} repeats the cursor just used"),
-                )),
-                (true, Some(next)) => Position::After(next),
+            let page = fetch_page(cursor).await?;
+            let next = match cursors.next(page.has_more, page.next_cursor) {
+                Ok(Some(next)) => Position::After(next),
+                Ok(None) => Position::Done,
+                Err(error) => Position::Broken(error),
             };
             let items = stream::iter(page.results.into_iter().map(Ok));
-            Ok(Some((items, (next, fetch_page))))
+            Ok(Some((items, (next, fetch_page, cursors))))
         },
     )
     .try_flatten()
@@ -126,5 +164,20 @@ mod tests {
         let results: Vec<_> = paginate(Endpoint::BlockChildren, fetch).collect().await;
         assert_eq!(results.len(), 3);
         assert!(matches!(results[2], Err(ClientError::Pagination { .. })));
+
+        // A cycle of two cursors is caught too, not only an immediate repeat.
+        let fetch = fake_list(vec![
+            (None, page(&[1], Some("a"))),
+            (Some("a"), page(&[2], Some("b"))),
+            (Some("b"), page(&[3], Some("a"))),
+        ]);
+        let results: Vec<_> = paginate(Endpoint::Search, fetch).collect().await;
+        assert_eq!(results.len(), 4);
+        match &results[3] {
+            Err(error @ ClientError::Pagination { .. }) => {
+                assert!(error.to_string().starts_with("POST /v1/search"), "{error}")
+            }
+            other => panic!("{other:?}"),
+        }
     }
 }

@@ -1,25 +1,36 @@
 //! Sending one call: wait for the pacer, send, read the answer, and decide
 //! what it means: done, pause and retry (429/529), back off and retry (5xx,
-//! transport errors), or fail (4xx, a body that does not parse).
+//! transport errors, a body cut short), or fail (4xx, a body of the wrong
+//! shape, a `Retry-After` longer than the policy allows).
+//!
+//! Every answer's body is scrubbed of the token before anything reads it,
+//! then repaired (lone surrogates, out-of-range numbers: see `repair`) and
+//! checked to be the object the endpoint returns: a `200` holding
+//! `{"object": "error"}` or a list without `results` is an error, never
+//! empty content.
 
 use std::time::Duration;
 
 use bytes::Bytes;
+use chrono::{DateTime, Utc};
 use rand::RngExt;
 use reqwest::header::HeaderMap;
 use reqwest::{Response, StatusCode};
-use serde::de::DeserializeOwned;
+use serde::de::{DeserializeOwned, Error as _};
 use serde_json::Value;
 use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 use url::Url;
 
 use crate::model::ErrorBody;
 
 use super::Shared;
+use super::clock::http_date;
 use super::config::RetryPolicy;
 use super::endpoint::Endpoint;
 use super::error::ClientError;
+use super::repair::repair;
 use super::stats::Event;
 
 /// One call to make: where, and the JSON body for POSTs.
@@ -31,10 +42,11 @@ pub(crate) struct Call {
 
 /// What one attempt came back with.
 enum Outcome {
-    /// 2xx, with its body.
+    /// 2xx, with its body (already scrubbed of secrets).
     Success {
         body: Bytes,
         request_id: Option<String>,
+        date: Option<DateTime<Utc>>,
     },
     /// 429/529: pause the client for this long, then retry.
     RateLimited {
@@ -49,13 +61,32 @@ enum Outcome {
     Fatal(ErrorBody),
 }
 
+/// Why a successful answer did not give a value.
+enum Undecodable {
+    /// The JSON ended early: the body was cut short, retry like a dropped
+    /// connection.
+    Truncated(ClientError),
+    /// Anything else: fail now.
+    Invalid(ClientError),
+}
+
 impl Shared {
     /// Makes the call, retrying as the policy says, and parses the answer.
-    pub(crate) async fn execute<T: DeserializeOwned>(&self, call: Call) -> Result<T, ClientError> {
+    /// Returns [`ClientError::Cancelled`] as soon as `cancel` fires, whatever
+    /// the call was waiting for (the limiter, a pause, a backoff, the answer).
+    pub(crate) async fn execute<T: DeserializeOwned>(
+        &self,
+        call: Call,
+        cancel: &CancellationToken,
+    ) -> Result<T, ClientError> {
         let endpoint = call.endpoint;
         let span = tracing::debug_span!("notion_call", %endpoint);
-        let result = self.execute_with_retries(call).instrument(span).await;
-        if result.is_err() {
+        let result = tokio::select! {
+            biased;
+            () = cancel.cancelled() => Err(ClientError::Cancelled { endpoint }),
+            result = self.execute_with_retries(call).instrument(span) => result,
+        };
+        if result.as_ref().is_err_and(|e| !e.is_cancelled()) {
             self.counters.record(endpoint, Event::Failed);
         }
         result
@@ -86,72 +117,163 @@ impl Shared {
                 attempts,
                 body: Box::new(error),
             };
-            match outcome {
-                Outcome::Success { body, request_id } => {
-                    return serde_json::from_slice(&body).map_err(|cause| ClientError::Decode {
-                        endpoint,
-                        request_id: request_id.or_else(|| request_id_in(&body)),
-                        cause,
-                    });
-                }
+            // Another attempt after a failure, if the budget allows one.
+            let mut retry_after_failure = || {
+                failures += 1;
+                let delay = backoff(policy, failures);
+                (failures < policy.max_attempts
+                    && first_sent.elapsed() + delay <= policy.max_elapsed)
+                    .then_some(delay)
+            };
+            let delay = match outcome {
+                Outcome::Success {
+                    body,
+                    request_id,
+                    date,
+                } => match self.decode(endpoint, &body, request_id) {
+                    Ok(value) => {
+                        if let Some(date) = date {
+                            self.clock.record(date);
+                        }
+                        return Ok(value);
+                    }
+                    Err(Undecodable::Invalid(error)) => return Err(error),
+                    Err(Undecodable::Truncated(error)) => {
+                        let Some(delay) = retry_after_failure() else {
+                            return Err(error);
+                        };
+                        tracing::debug!(%endpoint, bytes = body.len(), ?delay, "answer cut short, retrying");
+                        delay
+                    }
+                },
                 Outcome::Fatal(error) => return Err(fail(error)),
                 Outcome::RateLimited { retry_after, error } => {
                     self.counters.record(endpoint, Event::RateLimited);
                     rate_limited += 1;
-                    let reason = error
-                        .additional_data
-                        .as_ref()
-                        .and_then(|d| d.get("rate_limit_reason"))
-                        .map(|r| r.as_str().map_or_else(|| r.to_string(), str::to_string));
                     if rate_limited > policy.max_rate_limited {
                         return Err(fail(error));
                     }
-                    // Without Retry-After, wait 1, 2, 4... up to 60 s.
-                    let wait = retry_after.unwrap_or_else(|| {
-                        Duration::from_secs(1 << (rate_limited - 1).min(6))
-                            .min(Duration::from_secs(60))
-                    });
-                    let slowed_to = self.pacer.pause(wait);
-                    tracing::warn!(
-                        %endpoint,
-                        status = error.status,
-                        code = %error.code,
-                        reason = reason.as_deref().unwrap_or("unspecified"),
-                        retry_after_ms = wait.as_millis() as u64,
-                        slowed_to_per_second = slowed_to,
-                        request_id = error.request_id.as_deref(),
-                        "rate limited: pausing every request of this client"
-                    );
+                    self.pause(endpoint, retry_after, rate_limited, error)?;
+                    continue;
                 }
                 Outcome::ServerError(error) => {
-                    failures += 1;
-                    let delay = backoff(policy, failures);
-                    if failures >= policy.max_attempts
-                        || first_sent.elapsed() + delay > policy.max_elapsed
-                    {
+                    let Some(delay) = retry_after_failure() else {
                         return Err(fail(error));
-                    }
+                    };
                     tracing::debug!(%endpoint, status = error.status, ?delay, "server error, retrying");
-                    tokio::time::sleep(delay).await;
+                    delay
                 }
                 Outcome::Transport(cause) => {
-                    failures += 1;
-                    let delay = backoff(policy, failures);
-                    if failures >= policy.max_attempts
-                        || first_sent.elapsed() + delay > policy.max_elapsed
-                        || cause.is_builder()
-                    {
+                    let delay = retry_after_failure().filter(|_| !cause.is_builder());
+                    let Some(delay) = delay else {
                         return Err(ClientError::Transport {
                             endpoint,
                             attempts,
                             cause,
                         });
-                    }
+                    };
                     tracing::debug!(%endpoint, error = %cause, ?delay, "transport error, retrying");
-                    tokio::time::sleep(delay).await;
+                    delay
                 }
-            }
+            };
+            tokio::time::sleep(delay).await;
         }
+    }
+
+    /// Opens the client-wide pause a 429/529 asks for (`Retry-After`, or 1,
+    /// 2, 4... up to 60 s without one), saying on the log how long and why.
+    /// A wait beyond the policy's `max_retry_after` fails the call instead.
+    fn pause(
+        &self,
+        endpoint: Endpoint,
+        retry_after: Option<Duration>,
+        rate_limited: u32,
+        error: ErrorBody,
+    ) -> Result<(), ClientError> {
+        let policy = &self.config.retry;
+        let reason = error
+            .additional_data
+            .as_ref()
+            .and_then(|d| d.get("rate_limit_reason"))
+            .map(|r| r.as_str().map_or_else(|| r.to_string(), str::to_string));
+        let reason = reason.as_deref().unwrap_or("unspecified");
+        let wait = retry_after.unwrap_or_else(|| {
+            Duration::from_secs(1 << (rate_limited - 1).min(6)).min(Duration::from_secs(60))
+        });
+        if wait > policy.max_retry_after {
+            tracing::warn!(
+                %endpoint,
+                status = error.status,
+                code = %error.code,
+                reason,
+                request_id = error.request_id.as_deref(),
+                "Notion asked to wait {}s (Retry-After), more than the {}s allowed: stopping this request",
+                wait.as_secs(),
+                policy.max_retry_after.as_secs(),
+            );
+            return Err(ClientError::RateLimitedTooLong {
+                endpoint,
+                retry_after: wait,
+                limit: policy.max_retry_after,
+                body: Box::new(error),
+            });
+        }
+        let slowed_to = self.pacer.pause(wait);
+        tracing::warn!(
+            %endpoint,
+            status = error.status,
+            code = %error.code,
+            reason,
+            retry_after_ms = wait.as_millis() as u64,
+            slowed_to_per_second = slowed_to,
+            request_id = error.request_id.as_deref(),
+            "rate limited ({} {}, reason: {reason}): every request of this client waits {:.1}s{}",
+            error.status,
+            error.code,
+            wait.as_secs_f64(),
+            if retry_after.is_some() { " as Retry-After asks" } else { " (no Retry-After: backing off)" },
+        );
+        Ok(())
+    }
+
+    /// Parses a successful answer: repaired, checked to be the endpoint's
+    /// object, then typed.
+    fn decode<T: DeserializeOwned>(
+        &self,
+        endpoint: Endpoint,
+        body: &[u8],
+        request_id: Option<String>,
+    ) -> Result<T, Undecodable> {
+        let (text, repairs) = repair(body);
+        if repairs.total() > 0 {
+            self.counters
+                .record(endpoint, Event::Repaired(repairs.total()));
+            tracing::debug!(%endpoint, surrogates = repairs.surrogates, numbers = repairs.numbers, "repaired values in an answer");
+        }
+        let decode_error = |cause, request_id| ClientError::Decode {
+            endpoint,
+            request_id,
+            cause,
+        };
+        let value: Value = match serde_json::from_slice(&text) {
+            Ok(value) => value,
+            Err(cause) if cause.is_eof() => {
+                return Err(Undecodable::Truncated(decode_error(cause, request_id)));
+            }
+            Err(cause) => return Err(Undecodable::Invalid(decode_error(cause, request_id))),
+        };
+        let request_id = request_id.or_else(|| {
+            value
+                .get("request_id")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        });
+        if let Err(detail) = check_shape(endpoint, &value) {
+            let cause = serde_json::Error::custom(detail);
+            return Err(Undecodable::Invalid(decode_error(cause, request_id)));
+        }
+        serde_json::from_value(value)
+            .map_err(|cause| Undecodable::Invalid(decode_error(cause, request_id)))
     }
 
     /// Sends the call once and sorts the answer.
@@ -192,14 +314,20 @@ impl Shared {
         };
         self.counters
             .record(endpoint, Event::Bytes(body.len() as u64));
+        // Nothing the server sends may carry the token further.
+        let body = match self.redactor.redact_bytes(&body) {
+            std::borrow::Cow::Borrowed(_) => body,
+            std::borrow::Cow::Owned(clean) => Bytes::from(clean),
+        };
         let header_request_id = headers
             .get("x-notion-request-id")
             .and_then(|v| v.to_str().ok())
-            .map(str::to_string);
+            .map(|id| self.redactor.redact(id).into_owned());
         if status.is_success() {
             return Outcome::Success {
                 body,
                 request_id: header_request_id,
+                date: http_date(&headers),
             };
         }
         let error = error_body(status, &body, header_request_id);
@@ -211,6 +339,57 @@ impl Shared {
             FailureKind::Transient => Outcome::ServerError(error),
             FailureKind::Permanent => Outcome::Fatal(error),
         }
+    }
+}
+
+/// Checks that a successful answer is the object `endpoint` returns: the
+/// right `object`, and a `results` array in a list. A `200` holding Notion's
+/// error object is named as such.
+fn check_shape(endpoint: Endpoint, value: &Value) -> Result<(), String> {
+    let object = value.get("object").and_then(Value::as_str);
+    let expected = endpoint.objects();
+    match object {
+        Some("error") => {
+            let error: ErrorBody = serde_json::from_value(value.clone()).unwrap_or(ErrorBody {
+                status: 0,
+                code: String::new(),
+                message: String::new(),
+                request_id: None,
+                additional_data: None,
+            });
+            Err(format!(
+                "a successful answer holds an error object ({} {}: {})",
+                error.status, error.code, error.message
+            ))
+        }
+        Some(object) if expected.contains(&object) => {
+            if object == "list" && !value.get("results").is_some_and(Value::is_array) {
+                Err("a list without a results array".to_string())
+            } else {
+                Ok(())
+            }
+        }
+        Some(object) => Err(format!(
+            "expected object {}, got {object:?}",
+            expected.join(" or ")
+        )),
+        None => Err(format!(
+            "expected object {}, got {} without an object field",
+            expected.join(" or "),
+            json_kind(value)
+        )),
+    }
+}
+
+/// The JSON type of a value, for messages.
+fn json_kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
     }
 }
 
@@ -237,7 +416,7 @@ fn failure_kind(status: StatusCode) -> FailureKind {
 /// Notion's JSON (an HTML page from the edge) becomes an error object with a
 /// code named after the status and the start of the body as message.
 fn error_body(status: StatusCode, body: &[u8], header_request_id: Option<String>) -> ErrorBody {
-    let parsed = serde_json::from_slice::<ErrorBody>(body)
+    let parsed = serde_json::from_slice::<ErrorBody>(&repair(body).0)
         .ok()
         .filter(|e| !e.code.is_empty());
     let mut error = parsed.unwrap_or_else(|| {
@@ -263,17 +442,22 @@ fn error_body(status: StatusCode, body: &[u8], header_request_id: Option<String>
     error
 }
 
-/// `Retry-After` in whole (or decimal) seconds.
+/// `Retry-After` in whole (or decimal) seconds, or as an HTTP date (then
+/// measured from the answer's `Date`). A wait too long to represent is
+/// `Duration::MAX` (it fails on the policy's cap, never wraps).
 fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let text = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?;
-    let seconds: f64 = text.trim().parse().ok()?;
-    (seconds.is_finite() && seconds >= 0.0).then(|| Duration::from_secs_f64(seconds))
-}
-
-/// The `request_id` of a JSON body that did not parse as expected.
-fn request_id_in(body: &[u8]) -> Option<String> {
-    let value: Value = serde_json::from_slice(body).ok()?;
-    value.get("request_id")?.as_str().map(str::to_string)
+    let text = headers
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim();
+    if let Ok(seconds) = text.parse::<f64>() {
+        return (seconds >= 0.0)
+            .then(|| Duration::try_from_secs_f64(seconds).unwrap_or(Duration::MAX));
+    }
+    let at = DateTime::parse_from_rfc2822(text).ok()?.with_timezone(&Utc);
+    let now = http_date(headers).unwrap_or_else(Utc::now);
+    Some((at - now).to_std().unwrap_or(Duration::ZERO))
 }
 
 /// Full-jitter exponential backoff: uniform in `[0, min(max, base * 2^(n-1))]`.
@@ -335,6 +519,19 @@ mod tests {
         assert_eq!(retry_after(&headers), Some(Duration::from_millis(500)));
         headers.insert("retry-after", HeaderValue::from_static("soon"));
         assert_eq!(retry_after(&headers), None);
+        headers.insert("retry-after", HeaderValue::from_static("-3"));
+        assert_eq!(retry_after(&headers), None);
+        headers.insert("retry-after", HeaderValue::from_static("1e300"));
+        assert_eq!(retry_after(&headers), Some(Duration::MAX));
+        headers.insert(
+            "date",
+            HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT"),
+        );
+        headers.insert(
+            "retry-after",
+            HeaderValue::from_static("Wed, 21 Oct 2015 07:30:00 GMT"),
+        );
+        assert_eq!(retry_after(&headers), Some(Duration::from_secs(120)));
     }
 
     #[test]
@@ -440,14 +637,5 @@ mod tests {
             (stats.requests, stats.rate_limited, stats.retries),
             (2, 1, 1)
         );
-    }
-
-    #[test]
-    fn request_id_is_found_in_unexpected_json() {
-        assert_eq!(
-            request_id_in(br#"{"object":"weird","request_id":"abc"}"#).as_deref(),
-            Some("abc")
-        );
-        assert_eq!(request_id_in(b"not json"), None);
     }
 }

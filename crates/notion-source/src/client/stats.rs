@@ -24,6 +24,9 @@ pub struct EndpointStats {
     pub errors: u64,
     /// Response body bytes received.
     pub bytes: u64,
+    /// Values repaired in answers before parsing (lone surrogate escapes
+    /// made U+FFFD, out-of-range numbers kept as text).
+    pub repaired: u64,
 }
 
 impl AddAssign for EndpointStats {
@@ -33,6 +36,7 @@ impl AddAssign for EndpointStats {
         self.retries += other.retries;
         self.errors += other.errors;
         self.bytes += other.bytes;
+        self.repaired += other.repaired;
     }
 }
 
@@ -66,6 +70,8 @@ pub(crate) enum Event {
     Bytes(u64),
     /// The call failed for the caller.
     Failed,
+    /// Values of an answer were repaired before parsing.
+    Repaired(u64),
 }
 
 /// The live counters: one row of atomics per endpoint.
@@ -81,6 +87,7 @@ struct Row {
     retries: AtomicU64,
     errors: AtomicU64,
     bytes: AtomicU64,
+    repaired: AtomicU64,
 }
 
 impl Counters {
@@ -99,6 +106,7 @@ impl Counters {
             Event::RateLimited => add(&row.rate_limited, 1),
             Event::Bytes(n) => add(&row.bytes, n),
             Event::Failed => add(&row.errors, 1),
+            Event::Repaired(n) => add(&row.repaired, n),
         }
     }
 
@@ -115,6 +123,7 @@ impl Counters {
                 retries: load(&row.retries),
                 errors: load(&row.errors),
                 bytes: load(&row.bytes),
+                repaired: load(&row.repaired),
             };
             if stats != EndpointStats::default() {
                 per_endpoint.insert(endpoint, stats);
@@ -153,7 +162,8 @@ mod tests {
                 rate_limited: 1,
                 retries: 1,
                 errors: 0,
-                bytes: 100
+                bytes: 100,
+                repaired: 0,
             }
         );
         assert_eq!(stats.per_endpoint[&Endpoint::BlockChildren].errors, 1);

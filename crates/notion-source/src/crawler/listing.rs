@@ -8,7 +8,7 @@
 
 use serde_json::{Value, json};
 
-use crate::client::{ClientError, DataSourceQuery, NotionClient, SearchQuery};
+use crate::client::{ClientError, Cursors, DataSourceQuery, Endpoint, NotionClient, SearchQuery};
 use crate::model::{DataSource, Page, SearchResult};
 
 /// One listing request to make.
@@ -31,6 +31,29 @@ pub(crate) enum Listing {
     RootAny { id: String },
 }
 
+impl Listing {
+    /// The listing a job continues (a key naming it), its cursor and the
+    /// endpoint, for spotting a cursor that comes back; `None` for a job
+    /// that starts a listing.
+    pub(crate) fn cursor(&self) -> Option<(String, &str, Endpoint)> {
+        match self {
+            Listing::Search {
+                cursor: Some(cursor),
+            } => Some(("search".into(), cursor, Endpoint::Search)),
+            Listing::Query {
+                data_source_id,
+                cursor: Some(cursor),
+                since,
+            } => Some((
+                format!("query {data_source_id} since {since:?}"),
+                cursor,
+                Endpoint::QueryDataSource,
+            )),
+            _ => None,
+        }
+    }
+}
+
 /// What a listing request found.
 #[derive(Debug)]
 pub(crate) enum Found {
@@ -40,11 +63,13 @@ pub(crate) enum Found {
     DataSources(Vec<String>),
 }
 
-/// A finished listing request: what it found and what continues it.
+/// A finished listing request: what it found and what continues it (an
+/// error when the answer broke the pagination contract: its results still
+/// count).
 #[derive(Debug)]
 pub(crate) struct ListingOutcome {
     pub found: Found,
-    pub next: Option<Listing>,
+    pub next: Result<Option<Listing>, ClientError>,
 }
 
 /// Runs one listing request.
@@ -58,11 +83,12 @@ pub(crate) async fn run(
             let page = client
                 .search(&SearchQuery::default(), cursor.as_deref())
                 .await?;
-            let next = page
-                .next_cursor
-                .filter(|_| page.has_more)
-                .map(|cursor| Listing::Search {
-                    cursor: Some(cursor),
+            let next = Cursors::new(Endpoint::Search)
+                .next(page.has_more, page.next_cursor)
+                .map(|next| {
+                    next.map(|cursor| Listing::Search {
+                        cursor: Some(cursor),
+                    })
                 });
             Ok(ListingOutcome {
                 found: Found::Results(page.results),
@@ -84,16 +110,21 @@ pub(crate) async fn run(
                 .request_status
                 .as_ref()
                 .is_some_and(|s| s.is_incomplete());
-            let next = match (&page.next_cursor, page.has_more) {
-                (Some(cursor), true) => Some(Listing::Query {
+            let next = match Cursors::new(Endpoint::QueryDataSource)
+                .next(page.has_more, page.next_cursor)
+            {
+                Ok(Some(cursor)) => Ok(Some(Listing::Query {
                     data_source_id: data_source_id.clone(),
-                    cursor: Some(cursor.clone()),
+                    cursor: Some(cursor),
                     since: since.clone(),
-                }),
-                _ if capped => {
-                    next_window(data_source_id, since.as_deref(), &page.results, windowed)
-                }
-                _ => None,
+                })),
+                Ok(None) if capped => Ok(next_window(
+                    data_source_id,
+                    since.as_deref(),
+                    &page.results,
+                    windowed,
+                )),
+                other => other.map(|_| None),
             };
             Ok(ListingOutcome {
                 found: Found::Results(page.results),
@@ -105,14 +136,14 @@ pub(crate) async fn run(
             let ids = database.data_sources.into_iter().map(|d| d.id).collect();
             Ok(ListingOutcome {
                 found: Found::DataSources(ids),
-                next: None,
+                next: Ok(None),
             })
         }
         Listing::RootPage { id } => {
             let page = client.retrieve_page(id, &[]).await?;
             Ok(ListingOutcome {
                 found: Found::Results(vec![SearchResult::Page(Box::new(page))]),
-                next: None,
+                next: Ok(None),
             })
         }
         Listing::RootAny { id } => root_any(client, id).await,
@@ -125,7 +156,7 @@ async fn root_any(client: &NotionClient, id: &str) -> Result<ListingOutcome, Cli
         Ok(page) => {
             return Ok(ListingOutcome {
                 found: Found::Results(vec![SearchResult::Page(Box::new(page))]),
-                next: None,
+                next: Ok(None),
             });
         }
         Err(e) if !e.is_not_found() => return Err(e),
@@ -136,7 +167,7 @@ async fn root_any(client: &NotionClient, id: &str) -> Result<ListingOutcome, Cli
             let ids = database.data_sources.into_iter().map(|d| d.id).collect();
             return Ok(ListingOutcome {
                 found: Found::DataSources(ids),
-                next: None,
+                next: Ok(None),
             });
         }
         Err(e) if !e.is_not_found() => return Err(e),
@@ -145,7 +176,7 @@ async fn root_any(client: &NotionClient, id: &str) -> Result<ListingOutcome, Cli
     let data_source: DataSource = client.retrieve_data_source(id).await?;
     Ok(ListingOutcome {
         found: Found::DataSources(vec![data_source.id]),
-        next: None,
+        next: Ok(None),
     })
 }
 

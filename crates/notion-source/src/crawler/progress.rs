@@ -16,6 +16,7 @@ pub struct CrawlProgress {
     in_flight: AtomicU64,
     queued: AtomicU64,
     data_sources: AtomicU64,
+    malformed_values: AtomicU64,
     listing_done: AtomicBool,
 }
 
@@ -40,6 +41,9 @@ pub struct ProgressSnapshot {
     pub queued: u64,
     /// Data sources found.
     pub data_sources: u64,
+    /// Values in the pages handed on that did not parse and were kept raw
+    /// (a malformed cover, a property value of the wrong shape...).
+    pub malformed_values: u64,
     /// Whether every listing (search, queries) has finished.
     pub listing_done: bool,
 }
@@ -53,6 +57,7 @@ pub(crate) enum Counter {
     Unchanged,
     Blocks,
     DataSources,
+    MalformedValues,
 }
 
 impl CrawlProgress {
@@ -69,6 +74,7 @@ impl CrawlProgress {
             in_flight: get(&self.in_flight),
             queued: get(&self.queued),
             data_sources: get(&self.data_sources),
+            malformed_values: get(&self.malformed_values),
             listing_done: self.listing_done.load(Ordering::Relaxed),
         }
     }
@@ -82,6 +88,7 @@ impl CrawlProgress {
             Counter::Unchanged => &self.unchanged,
             Counter::Blocks => &self.blocks,
             Counter::DataSources => &self.data_sources,
+            Counter::MalformedValues => &self.malformed_values,
         };
         cell.fetch_add(n, Ordering::Relaxed);
     }

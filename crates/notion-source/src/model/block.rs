@@ -2,45 +2,162 @@
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use super::common::{Caption, FileSource, Icon, Parent};
 use super::rich_text::{EquationContent, RichText};
-use super::tagged::{notion_tagged, null_as_default};
+use super::tagged::{UnknownType, notion_tagged, null_as_default};
 
 /// A block, with its children once a crawler has filled them.
 ///
 /// `children` is not part of Notion's block object: the API says only
 /// `has_children`, and a crawler reads the children with further requests.
 /// In serialized form a block carries them under `children`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// Parsing never fails: a block whose type content does not parse, or that
+/// has no `type`, becomes [`BlockKind::Unknown`] with its raw JSON and the
+/// error; a block without an id keeps its JSON the same way and is never
+/// descended into. Cloning and dropping work without recursion, so a tree
+/// of any depth cannot overflow the stack.
+#[derive(Debug, PartialEq, Serialize)]
 pub struct Block {
     /// Block id (UUID with dashes).
     pub id: String,
     /// Where the block lives.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub parent: Option<Parent>,
     /// Creation time (cut to the minute by Notion).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_time: Option<DateTime<Utc>>,
     /// Last edit time (cut to the minute by Notion).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub last_edited_time: Option<DateTime<Utc>>,
     /// Whether the block has children that need their own request.
-    #[serde(default)]
     pub has_children: bool,
     /// In the trash (API 2026-03-11 name).
-    #[serde(default)]
     pub in_trash: bool,
     /// Archived (the pre-2026-03-11 name for trashed).
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub archived: bool,
     /// The block's type and content.
     #[serde(flatten)]
     pub kind: BlockKind,
     /// Child blocks in document order, filled by the crawler.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub children: Vec<Block>,
+}
+
+impl<'de> Deserialize<'de> for Block {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Ok(Block::from_value(Value::deserialize(deserializer)?))
+    }
+}
+
+impl Block {
+    /// Builds a block from its JSON (Notion's block object, with
+    /// `children` filled or not), whatever it holds.
+    pub fn from_value(value: Value) -> Block {
+        let Value::Object(mut map) = value else {
+            return Block::new("", malformed_kind(value, "a block is not an object"));
+        };
+        let Some(Value::String(id)) = map.remove("id") else {
+            return Block::new(
+                "",
+                malformed_kind(Value::Object(map), "a block without an id"),
+            );
+        };
+        fn take<T: serde::de::DeserializeOwned>(
+            map: &mut Map<String, Value>,
+            key: &str,
+        ) -> Option<T> {
+            map.remove(key).and_then(|v| T::deserialize(v).ok())
+        }
+        let children: Vec<Value> = take(&mut map, "children").unwrap_or_default();
+        let mut block = Block {
+            parent: take(&mut map, "parent"),
+            created_time: take(&mut map, "created_time"),
+            last_edited_time: take(&mut map, "last_edited_time"),
+            has_children: take(&mut map, "has_children").unwrap_or_default(),
+            in_trash: take(&mut map, "in_trash").unwrap_or_default(),
+            archived: take(&mut map, "archived").unwrap_or_default(),
+            kind: match map.get("type") {
+                Some(Value::String(type_name)) => {
+                    let type_name = type_name.clone();
+                    let content = map.remove(&type_name).unwrap_or(Value::Null);
+                    BlockKind::from_parts(&type_name, content)
+                }
+                _ => malformed_kind(Value::Object(map), "a block without a type"),
+            },
+            id,
+            children: Vec::new(),
+        };
+        block.children = children.into_iter().map(Block::from_value).collect();
+        block
+    }
+}
+
+/// An unknown-type block content keeping `raw`, for JSON that is no block.
+fn malformed_kind(raw: Value, why: &str) -> BlockKind {
+    BlockKind::Unknown(UnknownType {
+        type_name: String::new(),
+        raw,
+        error: Some(why.to_string()),
+    })
+}
+
+impl Clone for Block {
+    /// Clones the whole tree, iteratively.
+    fn clone(&self) -> Block {
+        /// A block being cloned and its children cloned so far.
+        struct Frame<'a> {
+            source: &'a Block,
+            children: Vec<Block>,
+        }
+        fn frame(source: &Block) -> Frame<'_> {
+            Frame {
+                source,
+                children: Vec::with_capacity(source.children.len()),
+            }
+        }
+        let mut stack = vec![frame(self)];
+        loop {
+            let top = stack.last_mut().expect("the root frame is popped last");
+            if let Some(child) = top.source.children.get(top.children.len()) {
+                stack.push(frame(child));
+                continue;
+            }
+            let done = stack.pop().expect("non-empty");
+            let block = Block {
+                id: done.source.id.clone(),
+                parent: done.source.parent.clone(),
+                created_time: done.source.created_time,
+                last_edited_time: done.source.last_edited_time,
+                has_children: done.source.has_children,
+                in_trash: done.source.in_trash,
+                archived: done.source.archived,
+                kind: done.source.kind.clone(),
+                children: done.children,
+            };
+            match stack.last_mut() {
+                Some(parent) => parent.children.push(block),
+                None => return block,
+            }
+        }
+    }
+}
+
+impl Drop for Block {
+    /// Drops the tree iteratively: a deep chain of blocks would otherwise
+    /// recurse once per level.
+    fn drop(&mut self) {
+        if self.children.iter().all(|c| c.children.is_empty()) {
+            return;
+        }
+        let mut pending = std::mem::take(&mut self.children);
+        while let Some(mut block) = pending.pop() {
+            pending.append(&mut block.children);
+        }
+    }
 }
 
 impl Block {
@@ -104,11 +221,13 @@ impl Block {
         })
     }
 
-    /// Visits this block and all its descendants, depth first, in document order.
+    /// Visits this block and all its descendants, depth first, in document
+    /// order (iteratively: any depth is safe).
     pub fn walk<'a>(&'a self, visit: &mut impl FnMut(&'a Block)) {
-        visit(self);
-        for child in &self.children {
-            child.walk(visit);
+        let mut stack = vec![self];
+        while let Some(block) = stack.pop() {
+            visit(block);
+            stack.extend(block.children.iter().rev());
         }
     }
 }

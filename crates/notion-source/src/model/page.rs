@@ -2,7 +2,9 @@
 
 use chrono::{DateTime, Utc};
 use indexmap::IndexMap;
+use serde::de::{DeserializeOwned, Error as _};
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 
 use super::block::Block;
 use super::common::{FileSource, Icon, Parent, User};
@@ -11,7 +13,14 @@ use super::rich_text::{RichText, plain_text};
 use super::tagged::null_as_default;
 
 /// A page object (a standalone page or a data source row).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// Parsing is lenient: only `id`, `created_time`, `last_edited_time` and
+/// `parent` are required. An optional field that does not parse (a `"cover":
+/// {}`, a bad `icon`) is left unset and kept, as sent, in
+/// [`malformed`](Self::malformed); a property value that does not parse
+/// becomes [`PropertyKind::Unknown`] with its raw JSON. One bad value never
+/// costs the page.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Page {
     /// Page id.
     pub id: String,
@@ -20,41 +29,121 @@ pub struct Page {
     /// Last edit time, cut to the minute.
     pub last_edited_time: DateTime<Utc>,
     /// Creator.
-    #[serde(default)]
     pub created_by: Option<User>,
     /// Last editor.
-    #[serde(default)]
     pub last_edited_by: Option<User>,
     /// Where the page lives.
     pub parent: Parent,
     /// In the trash.
-    #[serde(default)]
     pub in_trash: bool,
     /// Archived (deprecated name for trashed before 2026-03-11).
-    #[serde(default)]
     pub archived: bool,
     /// Archived (API 2026-03-11: distinct from trashed).
-    #[serde(default)]
     pub is_archived: bool,
     /// Locked against edits.
-    #[serde(default)]
     pub is_locked: bool,
     /// Property values by name, in Notion's order.
-    #[serde(default)]
     pub properties: IndexMap<String, PropertyValue>,
     /// The page's URL in Notion (`www.notion.so` or `app.notion.com`).
-    #[serde(default, deserialize_with = "null_as_default")]
     pub url: String,
     /// Public URL, when published.
-    #[serde(default)]
     pub public_url: Option<String>,
     /// Icon.
-    #[serde(default)]
     pub icon: Option<Icon>,
     /// Cover image.
-    #[serde(default)]
     pub cover: Option<FileSource>,
+    /// Optional fields that did not parse, by name, as Notion sent them
+    /// (their typed field above is unset).
+    #[serde(default, skip_serializing_if = "Map::is_empty")]
+    pub malformed: Map<String, Value>,
 }
+
+/// The key [`Page::malformed`] is written under.
+const MALFORMED: &str = "malformed";
+
+impl<'de> Deserialize<'de> for Page {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let mut map = Map::<String, Value>::deserialize(deserializer)?;
+        let mut malformed = match map.remove(MALFORMED) {
+            Some(Value::Object(kept)) => kept,
+            _ => Map::new(),
+        };
+        let required = |map: &mut Map<String, Value>, key: &str| {
+            map.remove(key)
+                .ok_or_else(|| D::Error::missing_field_owned(key))
+        };
+        let id = match required(&mut map, "id")? {
+            Value::String(id) if !id.is_empty() => id,
+            other => {
+                return Err(D::Error::custom(format!(
+                    "page id is not a string: {other}"
+                )));
+            }
+        };
+        let time = |value: Value, key: &str| {
+            DateTime::<Utc>::deserialize(&value)
+                .map_err(|e| D::Error::custom(format!("page {key}: {e}")))
+        };
+        let created_time = time(required(&mut map, "created_time")?, "created_time")?;
+        let last_edited_time = time(required(&mut map, "last_edited_time")?, "last_edited_time")?;
+        let parent = Parent::deserialize(&required(&mut map, "parent")?)
+            .map_err(|e| D::Error::custom(format!("page parent: {e}")))?;
+        let mut lenient = Lenient {
+            map: &mut map,
+            malformed: &mut malformed,
+        };
+        let properties = lenient
+            .take::<IndexMap<String, PropertyValue>>("properties")
+            .unwrap_or_default();
+        Ok(Page {
+            id,
+            created_time,
+            last_edited_time,
+            created_by: lenient.take("created_by"),
+            last_edited_by: lenient.take("last_edited_by"),
+            parent,
+            in_trash: lenient.take("in_trash").unwrap_or_default(),
+            archived: lenient.take("archived").unwrap_or_default(),
+            is_archived: lenient.take("is_archived").unwrap_or_default(),
+            is_locked: lenient.take("is_locked").unwrap_or_default(),
+            properties,
+            url: lenient.take("url").unwrap_or_default(),
+            public_url: lenient.take("public_url"),
+            icon: lenient.take("icon"),
+            cover: lenient.take("cover"),
+            malformed,
+        })
+    }
+}
+
+/// Takes optional fields out of an object: absent or `null` is `None`; a
+/// value that does not parse is `None` too and goes to `malformed` as sent.
+struct Lenient<'a> {
+    map: &'a mut Map<String, Value>,
+    malformed: &'a mut Map<String, Value>,
+}
+
+impl Lenient<'_> {
+    fn take<T: DeserializeOwned>(&mut self, key: &str) -> Option<T> {
+        let value = self.map.remove(key).filter(|v| !v.is_null())?;
+        match T::deserialize(&value) {
+            Ok(parsed) => Some(parsed),
+            Err(_) => {
+                self.malformed.insert(key.to_string(), value);
+                None
+            }
+        }
+    }
+}
+
+/// `missing_field` with a key known only at run time.
+trait MissingField: serde::de::Error {
+    fn missing_field_owned(key: &str) -> Self {
+        Self::custom(format_args!("missing field `{key}`"))
+    }
+}
+
+impl<E: serde::de::Error> MissingField for E {}
 
 impl Page {
     /// The page's title: the plain text of its `title` property.

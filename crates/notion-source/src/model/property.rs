@@ -6,21 +6,69 @@ use serde_json::Value;
 
 use super::common::{DateValue, NamedFile, User};
 use super::rich_text::{IdRef, RichText};
-use super::tagged::{notion_tagged, null_as_default};
+use super::tagged::{UnknownType, notion_tagged, null_as_default};
 
 /// A property value on a page: its id and typed value.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// Parsing never fails: a value whose content does not fit its type, or
+/// that has no `type` at all, becomes [`PropertyKind::Unknown`] with the
+/// raw JSON and the parse error.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PropertyValue {
     /// Property id (`title` for the title property).
-    #[serde(default, deserialize_with = "null_as_default")]
     pub id: String,
     /// The type and value.
     #[serde(flatten)]
     pub value: PropertyKind,
     /// Relations and people list at most 25 references; `true` when there are more
     /// (read them with the page-property endpoint).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub has_more: Option<bool>,
+}
+
+impl<'de> Deserialize<'de> for PropertyValue {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Ok(PropertyValue::from_value(Value::deserialize(deserializer)?))
+    }
+}
+
+impl PropertyValue {
+    /// Builds a property value from its JSON, whatever it holds.
+    pub fn from_value(value: Value) -> PropertyValue {
+        let Value::Object(mut map) = value else {
+            return PropertyValue {
+                id: String::new(),
+                value: PropertyKind::Unknown(UnknownType {
+                    type_name: String::new(),
+                    raw: value,
+                    error: Some("a property value is not an object".into()),
+                }),
+                has_more: None,
+            };
+        };
+        let id = match map.get("id") {
+            Some(Value::String(id)) => id.clone(),
+            _ => String::new(),
+        };
+        let has_more = map.get("has_more").and_then(Value::as_bool);
+        let value = match map.get("type") {
+            Some(Value::String(type_name)) => {
+                let type_name = type_name.clone();
+                let content = map.remove(&type_name).unwrap_or(Value::Null);
+                PropertyKind::from_parts(&type_name, content)
+            }
+            _ => PropertyKind::Unknown(UnknownType {
+                type_name: String::new(),
+                raw: Value::Object(map),
+                error: Some("a property value without a type".into()),
+            }),
+        };
+        PropertyValue {
+            id,
+            value,
+            has_more,
+        }
+    }
 }
 
 notion_tagged! {
