@@ -184,7 +184,12 @@ fn load_workspace(
 fn read_token(token_file: Option<&Path>) -> Result<SecretToken> {
     let token = match token_file {
         Some(path) => std::fs::read_to_string(path)
-            .map_err(|e| usage(format!("cannot read the token file {}: {e}", path.display())))?
+            .map_err(|e| {
+                usage(format!(
+                    "cannot read the token file {}: {e}",
+                    path.display()
+                ))
+            })?
             .trim()
             .to_string(),
         None => std::env::var("NOTION_TOKEN")
@@ -207,7 +212,8 @@ async fn execute(
     token: SecretToken,
     minimum: Option<u64>,
 ) -> Result<Outcome> {
-    let client = NotionClient::new(token, settings.client.clone()).map_err(|e| usage(e.to_string()))?;
+    let client =
+        NotionClient::new(token, settings.client.clone()).map_err(|e| usage(e.to_string()))?;
     let cancel = CancellationToken::new();
     spawn_signal_handler(cancel.clone());
     let watch = Watch::default();
@@ -222,7 +228,12 @@ async fn execute(
         watch,
         ..RunOptions::default()
     };
-    let result = engine::run(client.clone(), EngineConfig::from_settings(settings), options).await;
+    let result = engine::run(
+        client.clone(),
+        EngineConfig::from_settings(settings),
+        options,
+    )
+    .await;
     progress.finish().await;
     let report = match result {
         Ok(report) => report,
@@ -253,7 +264,8 @@ async fn execute(
 fn spawn_signal_handler(cancel: CancellationToken) {
     let cancel = Arc::new(cancel);
     tokio::spawn(async move {
-        let Ok(mut term) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        let Ok(mut term) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         else {
             return;
         };

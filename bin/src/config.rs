@@ -34,7 +34,10 @@ pub fn apply(settings: &mut Settings, args: &PipelineArgs) {
         settings.chunk.min_tokens = args.min_tokens;
     }
     set(&mut settings.chunk.tokenizer, args.tokenizer.clone());
-    set(&mut settings.chunk.contextual_header, args.contextual_header);
+    set(
+        &mut settings.chunk.contextual_header,
+        args.contextual_header,
+    );
     set(&mut settings.notion.rate, args.rate);
     if args.window_budget.is_some() {
         settings.notion.window_budget = args.window_budget;

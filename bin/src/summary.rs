@@ -161,7 +161,11 @@ impl Summary {
             rate_limited: crawl.client.total.rate_limited,
             retries: crawl.client.total.retries,
             failures,
-            listing_errors: crawl.listing_errors.iter().map(ToString::to_string).collect(),
+            listing_errors: crawl
+                .listing_errors
+                .iter()
+                .map(ToString::to_string)
+                .collect(),
             unsupported_blocks: report
                 .build
                 .unsupported_blocks

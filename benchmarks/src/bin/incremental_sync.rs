@@ -29,8 +29,8 @@ use std::time::Instant;
 
 use anyhow::{Context, bail};
 use benchmarks::LIMIT_PER_SECOND;
-use futures::TryStreamExt;
 use engine::{EngineConfig, RunOptions, RunReport as PipelineReport};
+use futures::TryStreamExt;
 use notion_mock::{MockConfig, MockServer, Stats, SyntheticConfig, Workspace};
 use notion_source::client::{NotionClient, RateLimit, SearchQuery};
 use notion_source::model::SearchResult;
@@ -158,7 +158,12 @@ async fn measured(
 ) -> anyhow::Result<Measured> {
     server.reset_stats();
     let started = Instant::now();
-    let report = engine::run(client.clone(), EngineConfig::local(out), RunOptions::default()).await?;
+    let report = engine::run(
+        client.clone(),
+        EngineConfig::local(out),
+        RunOptions::default(),
+    )
+    .await?;
     eprintln!("{label}: {:.1} s", started.elapsed().as_secs_f64());
     Ok(Measured {
         label,

@@ -232,7 +232,8 @@ fn write(
                 .entry(u.type_name.clone())
                 .or_default() += 1;
         }
-        report.unresolved_refs += job.titles_used.iter().filter(|(_, t)| t.is_none()).count() as u64;
+        report.unresolved_refs +=
+            job.titles_used.iter().filter(|(_, t)| t.is_none()).count() as u64;
         let record = records::built_page(
             &tree.page,
             &rendered,

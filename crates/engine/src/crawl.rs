@@ -85,8 +85,12 @@ pub(crate) fn store_pages(
                 match raw::encode(&tree) {
                     Ok(encoded) => {
                         let title = raw::title(page);
-                        let placeholder =
-                            records::skipped_page(page, "not built yet", &run.run_id, run.started_at);
+                        let placeholder = records::skipped_page(
+                            page,
+                            "not built yet",
+                            &run.run_id,
+                            run.started_at,
+                        );
                         let changed = store.store_read(
                             run,
                             &ReadPage {
@@ -119,15 +123,28 @@ pub(crate) fn store_pages(
                             request_id: None,
                         };
                         let record = records::failed_page(page, &info, &run.run_id, run.started_at);
-                        store.record_failure(run, &page.id, &page.title(), page.last_edited_time, &record)?;
+                        store.record_failure(
+                            run,
+                            &page.id,
+                            &page.title(),
+                            page.last_edited_time,
+                            &record,
+                        )?;
                     }
                 }
             }
             CrawlEvent::Failed(failure) => {
                 report.pages_failed += 1;
                 let page = &failure.page;
-                let record = records::failed_page(page, &failure.error, &run.run_id, run.started_at);
-                store.record_failure(run, &page.id, &page.title(), page.last_edited_time, &record)?;
+                let record =
+                    records::failed_page(page, &failure.error, &run.run_id, run.started_at);
+                store.record_failure(
+                    run,
+                    &page.id,
+                    &page.title(),
+                    page.last_edited_time,
+                    &record,
+                )?;
             }
             CrawlEvent::Skipped(skipped) => {
                 report.pages_skipped += 1;
@@ -136,8 +153,12 @@ pub(crate) fn store_pages(
                     SkipReason::Trashed => DeleteReason::Trashed,
                     SkipReason::Archived => DeleteReason::Archived,
                 };
-                let record =
-                    records::skipped_page(page, skipped.reason.as_str(), &run.run_id, run.started_at);
+                let record = records::skipped_page(
+                    page,
+                    skipped.reason.as_str(),
+                    &run.run_id,
+                    run.started_at,
+                );
                 store.record_skip(
                     run,
                     &page.id,

@@ -71,7 +71,10 @@ mod tests {
     fn a_second_lock_is_busy_until_the_first_is_dropped() {
         let dir = tempfile::tempdir().unwrap();
         let first = OutputLock::acquire(dir.path()).unwrap();
-        assert!(matches!(OutputLock::acquire(dir.path()), Err(LockError::Busy(_))));
+        assert!(matches!(
+            OutputLock::acquire(dir.path()),
+            Err(LockError::Busy(_))
+        ));
         drop(first);
         OutputLock::acquire(dir.path()).unwrap();
         let mode = std::fs::metadata(dir.path().join(LOCK_FILE)).unwrap();

@@ -59,7 +59,15 @@ fn build_in(order: &[usize]) -> BTreeMap<String, Option<String>> {
         }
     });
     let counters = StageCounters::default();
-    crawl::store_pages(&mut store, &run, rx, &counters, &CrawlProgress::default(), None).unwrap();
+    crawl::store_pages(
+        &mut store,
+        &run,
+        rx,
+        &counters,
+        &CrawlProgress::default(),
+        None,
+    )
+    .unwrap();
     feeder.join().unwrap();
     let ids = store.pages_to_build("b").unwrap();
     let chunker = chunker::Chunker::new(chunker::ChunkConfig::default()).unwrap();

@@ -51,7 +51,10 @@ impl StatePlanner {
         if self.run.full {
             return Ok(None);
         }
-        let store = self.store.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let store = self
+            .store
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         let Some(entry) = store.plan_entry(&page.id)? else {
             return Ok(None);
         };

@@ -169,7 +169,8 @@ fn references(value: &Value) -> BTreeSet<String> {
         match value {
             Value::Array(items) => stack.extend(items),
             Value::Object(map) => {
-                let id_of = |v: Option<&Value>| v.and_then(|v| v["id"].as_str()).map(str::to_string);
+                let id_of =
+                    |v: Option<&Value>| v.and_then(|v| v["id"].as_str()).map(str::to_string);
                 match map.get("type").and_then(Value::as_str) {
                     Some("mention") => {
                         if let Some(mention) = map.get("mention")

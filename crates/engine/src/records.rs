@@ -88,7 +88,12 @@ pub(crate) fn failed_page(
 
 /// The record of a page found and not read (trashed, archived), or of a
 /// page whose content is stored but not yet built.
-pub(crate) fn skipped_page(page: &Page, reason: &str, run_id: &str, at: DateTime<Utc>) -> PageRecord {
+pub(crate) fn skipped_page(
+    page: &Page,
+    reason: &str,
+    run_id: &str,
+    at: DateTime<Utc>,
+) -> PageRecord {
     let status = PageStatus::Skipped {
         reason: reason.to_string(),
     };

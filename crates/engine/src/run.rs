@@ -139,9 +139,15 @@ impl EngineConfig {
             metadata: vec![
                 ("chunker.tokenizer".into(), c.tokenizer.name().into()),
                 ("chunker.max_tokens".into(), c.max_tokens.to_string()),
-                ("chunker.overlap_tokens".into(), c.overlap_tokens.to_string()),
+                (
+                    "chunker.overlap_tokens".into(),
+                    c.overlap_tokens.to_string(),
+                ),
                 ("chunker.min_tokens".into(), c.min_tokens.to_string()),
-                ("chunker.contextual_header".into(), c.contextual_header.to_string()),
+                (
+                    "chunker.contextual_header".into(),
+                    c.contextual_header.to_string(),
+                ),
             ],
             keep_snapshots: 2,
         }
@@ -323,7 +329,11 @@ pub async fn run(
                         tracing::warn!(%page_id, %error, "cannot read a page to refresh; it stays as it was");
                         if error.status() == Some(401) {
                             let info = notion_source::crawler::ErrorInfo::from(&error);
-                            store.end_run(&run.run_id, RunStatus::Failed, &serde_json::json!({"error": info.to_string()}))?;
+                            store.end_run(
+                                &run.run_id,
+                                RunStatus::Failed,
+                                &serde_json::json!({"error": info.to_string()}),
+                            )?;
                             return Err(CrawlError::Unauthorized(info).into());
                         }
                     }
@@ -349,7 +359,9 @@ pub async fn run(
     let progress = watch.crawl.clone();
     let delay = config.store_delay;
     let stored = tokio::task::spawn_blocking(move || {
-        let result = crawl::store_pages(&mut store, &store_run, crawled_rx, &counters, &progress, delay);
+        let result = crawl::store_pages(
+            &mut store, &store_run, crawled_rx, &counters, &progress, delay,
+        );
         (store, result)
     });
     let crawl_result = crawl_task.await.map_err(|_| EngineError::Stage("crawl"))?;
@@ -363,9 +375,15 @@ pub async fn run(
     let crawl = match crawl_result {
         Ok(report) => report,
         Err(error) => {
+            // What was read is stored; a run stopped by Notion (a 401, a
+            // Retry-After past the cap) is resumed by the next start.
+            let status = match error {
+                CrawlError::RateLimitedTooLong { .. } => RunStatus::Interrupted,
+                _ => RunStatus::Failed,
+            };
             store.end_run(
                 &run.run_id,
-                RunStatus::Failed,
+                status,
                 &serde_json::json!({"error": error.to_string()}),
             )?;
             return Err(error.into());
@@ -387,11 +405,15 @@ pub async fn run(
         max_unstored_pages: 0,
         seconds: 0.0,
     };
-    if let Some(at) = notion_clock_at_start(&report.crawl) {
+    if let Some(at) = report.crawl.server_time_first {
         store.set_notion_start(&run.run_id, at)?;
     }
     let interrupted = |store: &mut Store, report: RunReport| -> Result<RunReport, EngineError> {
-        store.end_run(&report.run_id, RunStatus::Interrupted, &serde_json::json!({}))?;
+        store.end_run(
+            &report.run_id,
+            RunStatus::Interrupted,
+            &serde_json::json!({}),
+        )?;
         Ok(finish(report, &watch, started))
     };
     if report.crawl.cancelled {
@@ -409,13 +431,18 @@ pub async fn run(
 
     // Build what changed, from the store.
     let to_build = store.pages_to_build(&run.build_fingerprint)?;
-    report.rebuilt_from_store = to_build.len().saturating_sub(report.stored.pages_changed as usize) as u64;
+    report.rebuilt_from_store = to_build
+        .len()
+        .saturating_sub(report.stored.pages_changed as usize)
+        as u64;
     let build_run = run.clone();
     let dir = config.state_dir.clone();
     let counters = watch.stages.clone();
     let cancel = options.cancel.clone();
     let (mut store, built) = tokio::task::spawn_blocking(move || {
-        let result = build::build(&dir, &mut store, &build_run, to_build, &chunker, &counters, &cancel);
+        let result = build::build(
+            &dir, &mut store, &build_run, to_build, &chunker, &counters, &cancel,
+        );
         (store, result)
     })
     .await
@@ -468,11 +495,6 @@ pub async fn run(
         &serde_json::to_value(&report).unwrap_or_default(),
     )?;
     Ok(report)
-}
-
-/// Notion's clock when the run's first answer came (its `Date` header).
-fn notion_clock_at_start(_crawl: &CrawlReport) -> Option<chrono::DateTime<chrono::Utc>> {
-    None
 }
 
 fn finish(mut report: RunReport, watch: &Watch, started: Instant) -> RunReport {

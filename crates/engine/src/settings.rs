@@ -217,7 +217,10 @@ impl Settings {
     /// Parses TOML text (unknown keys are errors).
     pub fn from_toml(text: &str) -> Result<Settings, SettingsError> {
         toml::from_str(text).map_err(|e| {
-            SettingsError::new("config", e.message().to_string() + &location(text, e.span()))
+            SettingsError::new(
+                "config",
+                e.message().to_string() + &location(text, e.span()),
+            )
         })
     }
 
@@ -234,7 +237,9 @@ impl Settings {
 
     /// The output directory (`./notion-ingest-out` when unset).
     pub fn out_dir(&self) -> PathBuf {
-        self.out.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_OUT))
+        self.out
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_OUT))
     }
 
     /// Checks every value, under the rules the client, the crawler, the
@@ -264,7 +269,10 @@ impl Settings {
             ));
         }
         if n.max_retries > 100 {
-            return Err(SettingsError::new("notion.max_retries", "must be at most 100"));
+            return Err(SettingsError::new(
+                "notion.max_retries",
+                "must be at most 100",
+            ));
         }
         let rate = match n.window_budget {
             Some(budget) => RateLimit::Window {
@@ -289,9 +297,7 @@ impl Settings {
         client
             .check()
             .map_err(|e| SettingsError::new("notion.api_url", e.to_string()))?;
-        if n.notion_version.trim().is_empty()
-            || reqwest_header_invalid(&n.notion_version)
-        {
+        if n.notion_version.trim().is_empty() || reqwest_header_invalid(&n.notion_version) {
             return Err(SettingsError::new(
                 "notion.notion_version",
                 "must be a Notion API version such as 2025-09-03",
@@ -364,10 +370,9 @@ impl Settings {
         };
 
         let k = &self.chunk;
-        let tokenizer = k
-            .tokenizer
-            .parse()
-            .map_err(|e: chunker::ChunkError| SettingsError::new("chunk.tokenizer", e.to_string()))?;
+        let tokenizer = k.tokenizer.parse().map_err(|e: chunker::ChunkError| {
+            SettingsError::new("chunk.tokenizer", e.to_string())
+        })?;
         let default_min = chunker::ChunkConfig::default().min_tokens;
         let chunk = chunker::ChunkConfig {
             max_tokens: k.max_tokens,
@@ -439,7 +444,10 @@ mod tests {
             c
         });
         assert_eq!(valid.out_dir, PathBuf::from(DEFAULT_OUT));
-        assert_eq!(valid.crawl.pages_in_flight, CrawlConfig::default().pages_in_flight);
+        assert_eq!(
+            valid.crawl.pages_in_flight,
+            CrawlConfig::default().pages_in_flight
+        );
     }
 
     #[test]
@@ -447,12 +455,18 @@ mod tests {
         let cases: &[(&str, &str)] = &[
             ("[chunk]\nmax_tokens = 10", "chunk.max_tokens"),
             ("[chunk]\nmax_tokens = 100\noverlap = 100", "chunk.overlap"),
-            ("[chunk]\nmax_tokens = 100\nmin_tokens = 101", "chunk.min_tokens"),
+            (
+                "[chunk]\nmax_tokens = 100\nmin_tokens = 101",
+                "chunk.min_tokens",
+            ),
             ("[chunk]\ntokenizer = \"gpt2\"", "chunk.tokenizer"),
             ("[notion]\nrate = 1e-12", "notion.rate"),
             ("[notion]\nrate = 0.0", "notion.rate"),
             ("[notion]\nwindow_budget = 0", "notion.window_budget"),
-            ("[notion]\napi_url = \"http://example.com\"", "notion.api_url"),
+            (
+                "[notion]\napi_url = \"http://example.com\"",
+                "notion.api_url",
+            ),
             ("[crawl]\nconcurrency = 0", "crawl.concurrency"),
             ("[crawl]\nroots = [\"not an id\"]", "crawl.roots"),
             ("[crawl]\nexclude = [\"nope\"]", "crawl.exclude"),
@@ -470,7 +484,10 @@ mod tests {
 
     #[test]
     fn a_small_max_tokens_caps_the_default_minimum() {
-        let valid = Settings::from_toml("[chunk]\nmax_tokens = 32").unwrap().validate().unwrap();
+        let valid = Settings::from_toml("[chunk]\nmax_tokens = 32")
+            .unwrap()
+            .validate()
+            .unwrap();
         assert_eq!((valid.chunk.max_tokens, valid.chunk.min_tokens), (32, 8));
     }
 }

@@ -532,7 +532,8 @@ impl<T: FnMut(&mut StdRng) -> (String, String)> SpecContext<'_, T> {
             "Priority": "number", "Due": "date", "Tags": "multi_select", "Done": "checkbox",
         });
         if related > 0.0 {
-            schema["Related"] = json!({"type": "relation", "target": format!("db-{d}/data-source")});
+            schema["Related"] =
+                json!({"type": "relation", "target": format!("db-{d}/data-source")});
         }
         json!({
             "key": format!("db-{d}"), "title": format!("Database {d}"),

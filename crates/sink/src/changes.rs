@@ -15,9 +15,9 @@ use serde::{Deserialize, Serialize};
 use crate::atomic::{self, DirLock};
 use crate::error::{IoResultExt, SinkError};
 use crate::manifest::{ShardInfo, TableManifest};
+use crate::publish::{LocalDir, Publisher, Staged};
 use crate::records::{ChunkRecord, DeleteRecord};
 use crate::shard::{ShardWriter, WrittenShard, check_name_part};
-use crate::publish::{LocalDir, Publisher, Staged};
 use crate::snapshot::SinkConfig;
 
 /// The directory of change sets, under the output directory.
@@ -50,7 +50,11 @@ pub struct ChangesBuilder {
 
 impl ChangesBuilder {
     /// Starts run `run_id`'s change set in the staging directory `dir`.
-    pub fn new(dir: impl Into<PathBuf>, run_id: &str, config: &SinkConfig) -> Result<Self, SinkError> {
+    pub fn new(
+        dir: impl Into<PathBuf>,
+        run_id: &str,
+        config: &SinkConfig,
+    ) -> Result<Self, SinkError> {
         check_name_part("run id", run_id)?;
         let dir = dir.into();
         let upserts = ShardWriter::new(&dir, "upserts", &config.shards, run_id, &config.metadata)?;

@@ -109,9 +109,7 @@ impl LocalDir {
     }
 
     fn change_set_dir(&self, run_id: &str) -> PathBuf {
-        self.out_dir
-            .join(CHANGES_DIR)
-            .join(format!("run={run_id}"))
+        self.out_dir.join(CHANGES_DIR).join(format!("run={run_id}"))
     }
 }
 

@@ -32,8 +32,8 @@ use crate::atomic::{self, DirLock};
 use crate::clean;
 use crate::error::{IoResultExt, SinkError};
 use crate::manifest::{Manifest, TableManifest, Totals};
-use crate::records::{ChunkRecord, PageRecord};
 use crate::publish::{LocalDir, Publisher, Staged};
+use crate::records::{ChunkRecord, PageRecord};
 use crate::shard::{SCHEMA_VERSION, ShardSettings, ShardWriter, check_name_part};
 
 /// The directory of all snapshots, under the output directory.
@@ -95,13 +95,29 @@ pub struct SnapshotBuilder {
 impl SnapshotBuilder {
     /// Starts run `run_id`'s snapshot in `dir` (its `chunks/` and `pages/`
     /// are created), with `config`'s shard settings and metadata.
-    pub fn new(dir: impl Into<PathBuf>, run_id: &str, config: &SinkConfig) -> Result<Self, SinkError> {
+    pub fn new(
+        dir: impl Into<PathBuf>,
+        run_id: &str,
+        config: &SinkConfig,
+    ) -> Result<Self, SinkError> {
         check_name_part("run id", run_id)?;
         let dir = dir.into();
         let prefix = format!("part-{run_id}");
         let tables = (
-            ShardWriter::new(dir.join(CHUNKS_DIR), &prefix, &config.shards, run_id, &config.metadata)?,
-            ShardWriter::new(dir.join(PAGES_DIR), &prefix, &config.shards, run_id, &config.metadata)?,
+            ShardWriter::new(
+                dir.join(CHUNKS_DIR),
+                &prefix,
+                &config.shards,
+                run_id,
+                &config.metadata,
+            )?,
+            ShardWriter::new(
+                dir.join(PAGES_DIR),
+                &prefix,
+                &config.shards,
+                run_id,
+                &config.metadata,
+            )?,
         );
         Ok(Self {
             run_id: run_id.to_owned(),
@@ -252,7 +268,9 @@ impl SnapshotWriter {
 
     /// Bytes held in memory by both tables' writers.
     pub fn buffered_bytes(&self) -> usize {
-        self.builder.as_ref().map_or(0, SnapshotBuilder::buffered_bytes)
+        self.builder
+            .as_ref()
+            .map_or(0, SnapshotBuilder::buffered_bytes)
     }
 
     fn builder_mut(&mut self) -> Result<&mut SnapshotBuilder, SinkError> {

@@ -57,7 +57,11 @@ async fn crawl(ws: &Workspace, mock: MockConfig, concurrency: usize, out: &Path)
     config.crawl.pages_in_flight = concurrency;
     let report = run_pipeline(&server, config).await;
     server.stop().await;
-    assert!(report.crawl.failures.is_empty(), "{:?}", report.crawl.failures);
+    assert!(
+        report.crawl.failures.is_empty(),
+        "{:?}",
+        report.crawl.failures
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -119,7 +123,10 @@ async fn incremental_runs_after_edits_and_renames_equal_a_full_crawl() {
     }
     let edited: Vec<String> = first.markdown.keys().rev().take(2).cloned().collect();
     for id in &edited {
-        server.edit(|ws| ws.set_page_text(id, &["A new text after an edit."]).unwrap());
+        server.edit(|ws| {
+            ws.set_page_text(id, &["A new text after an edit."])
+                .unwrap()
+        });
     }
     let report = run_pipeline(&server, config(out.path())).await;
     assert!(report.crawl.failures.is_empty());
@@ -135,7 +142,10 @@ async fn incremental_runs_after_edits_and_renames_equal_a_full_crawl() {
             .flatten()
             .filter(|m| m.contains(&title))
             .count();
-        assert!(showing >= linked_to(id), "{id} renamed: {showing} pages show it");
+        assert!(
+            showing >= linked_to(id),
+            "{id} renamed: {showing} pages show it"
+        );
     }
 
     // A full crawl of the edited workspace, from scratch, writes the same.
@@ -162,13 +172,21 @@ async fn new_chunk_settings_rebuild_from_the_store_with_listing_requests_only() 
     let stats = server.stats();
     server.stop().await;
     let endpoints: BTreeSet<&str> = stats.per_endpoint.keys().map(String::as_str).collect();
-    assert_eq!(endpoints, BTreeSet::from([SEARCH, USERS]), "{:?}", stats.per_endpoint);
+    assert_eq!(
+        endpoints,
+        BTreeSet::from([SEARCH, USERS]),
+        "{:?}",
+        stats.per_endpoint
+    );
     let ok_pages = pages(out.path())
         .iter()
         .filter(|p| p.status == sink::PageStatus::Ok)
         .count() as u64;
     assert_eq!(report.rebuilt_from_store, ok_pages);
-    assert!(chunks(out.path()).len() > before.len(), "smaller chunks, more of them");
+    assert!(
+        chunks(out.path()).len() > before.len(),
+        "smaller chunks, more of them"
+    );
 
     // Exactly what a full crawl with the new settings writes.
     let fresh = tempfile::tempdir().unwrap();
@@ -231,9 +249,17 @@ async fn excluding_a_subtree_deletes_its_pages_as_excluded_without_requests() {
     let report = run_pipeline(&server, narrowed).await;
     let stats = server.stats();
     server.stop().await;
-    assert_eq!(stats.per_endpoint.get(RETRIEVE_PAGE), None, "{:?}", stats.per_endpoint);
+    assert_eq!(
+        stats.per_endpoint.get(RETRIEVE_PAGE),
+        None,
+        "{:?}",
+        stats.per_endpoint
+    );
     let left: BTreeSet<String> = pages(out.path()).into_iter().map(|p| p.page_id).collect();
-    assert!(left.is_disjoint(&subtree), "excluded pages stay in the snapshot");
+    assert!(
+        left.is_disjoint(&subtree),
+        "excluded pages stay in the snapshot"
+    );
     let set = change_sets(out.path()).pop().unwrap();
     assert_eq!(set.run_id, report.run_id);
     let expected: BTreeSet<&String> = before
@@ -284,12 +310,18 @@ async fn a_partial_run_over_three_pages_of_a_thousand_costs_exactly_their_reques
     let chosen: Vec<String> = ws
         .page_ids()
         .into_iter()
-        .filter(|id| ws.page_tree_json(id).is_some_and(|t| t["page"]["parent"]["type"] == "page_id"))
+        .filter(|id| {
+            ws.page_tree_json(id)
+                .is_some_and(|t| t["page"]["parent"]["type"] == "page_id")
+        })
         .step_by(97)
         .take(3)
         .collect();
     for id in &chosen {
-        server.edit(|ws| ws.append_paragraph(id, "Appended by a webhook's edit.").unwrap());
+        server.edit(|ws| {
+            ws.append_paragraph(id, "Appended by a webhook's edit.")
+                .unwrap()
+        });
     }
     let edited = server.workspace();
     server.reset_stats();
@@ -310,19 +342,41 @@ async fn a_partial_run_over_three_pages_of_a_thousand_costs_exactly_their_reques
         .iter()
         .map(|id| block_requests(&edited.page_tree_json(id).unwrap()))
         .sum();
-    assert_eq!(stats.per_endpoint.get(RETRIEVE_PAGE), Some(&3), "{:?}", stats.per_endpoint);
-    assert_eq!(stats.per_endpoint.get(BLOCK_CHILDREN), Some(&expected_children));
-    assert_eq!(stats.total, 3 + expected_children, "{:?}", stats.per_endpoint);
+    assert_eq!(
+        stats.per_endpoint.get(RETRIEVE_PAGE),
+        Some(&3),
+        "{:?}",
+        stats.per_endpoint
+    );
+    assert_eq!(
+        stats.per_endpoint.get(BLOCK_CHILDREN),
+        Some(&expected_children)
+    );
+    assert_eq!(
+        stats.total,
+        3 + expected_children,
+        "{:?}",
+        stats.per_endpoint
+    );
     for event in &stats.timeline {
         let id = event.path.split('/').nth(3).unwrap_or_default();
         let page = edited.page_of(id).unwrap_or_default();
-        assert!(chosen.contains(&page), "a request outside the chosen pages: {}", event.path);
+        assert!(
+            chosen.contains(&page),
+            "a request outside the chosen pages: {}",
+            event.path
+        );
     }
     // Only those pages' chunks changed.
     let after = output(out.path());
     for (page, markdown) in &after.markdown {
         if chosen.contains(page) {
-            assert!(markdown.as_ref().unwrap().contains("Appended by a webhook's edit."));
+            assert!(
+                markdown
+                    .as_ref()
+                    .unwrap()
+                    .contains("Appended by a webhook's edit.")
+            );
         } else {
             assert_eq!(Some(markdown), before.markdown.get(page), "{page} changed");
         }
@@ -363,7 +417,12 @@ async fn shrinking_the_roots_deletes_what_they_no_longer_cover() {
     let stats = server.stats();
     server.stop().await;
     // One retrieve: the root's own metadata; nothing retrieved to delete.
-    assert_eq!(stats.per_endpoint.get(RETRIEVE_PAGE), Some(&1), "{:?}", stats.per_endpoint);
+    assert_eq!(
+        stats.per_endpoint.get(RETRIEVE_PAGE),
+        Some(&1),
+        "{:?}",
+        stats.per_endpoint
+    );
     let after = pages(out.path());
     assert!(after.iter().any(|p| p.page_id == kept_root));
     assert!(after.len() < before.len());

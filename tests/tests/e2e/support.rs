@@ -3,7 +3,6 @@
 
 use std::path::{Path, PathBuf};
 
-
 use engine::{EngineConfig, RunOptions, RunReport};
 use notion_mock::{MockConfig, MockServer, Workspace};
 use notion_source::client::{ClientConfig, NotionClient, RateLimit, SecretToken};
@@ -129,4 +128,3 @@ pub fn read_all<R: sink::Record>(files: Vec<PathBuf>) -> Vec<R> {
         .flat_map(|batch| batch.unwrap())
         .collect()
 }
-

@@ -807,18 +807,20 @@ impl Store {
                         .filter_map(|d| d.as_str()),
                 );
             for child in listed {
-                up.entry(child.to_string()).or_default().push(page_id.clone());
+                up.entry(child.to_string())
+                    .or_default()
+                    .push(page_id.clone());
             }
         }
         Ok(ids
             .into_iter()
             .map(|(page_id, seen)| {
                 let mut ancestors = Vec::new();
-                let mut seen = BTreeSet::from([page_id.clone()]);
+                let mut visited = BTreeSet::from([page_id.clone()]);
                 let mut queue = vec![page_id.clone()];
                 while let Some(id) = queue.pop() {
                     for next in up.get(&id).into_iter().flatten() {
-                        if seen.insert(next.clone()) {
+                        if visited.insert(next.clone()) {
                             ancestors.push(next.clone());
                             queue.push(next.clone());
                         }
@@ -943,9 +945,8 @@ impl Store {
         let tx = self.conn.transaction()?;
         let mut written = Written::default();
         let old: HashMap<u32, ChunkRecord> = {
-            let mut stmt = tx.prepare_cached(
-                "SELECT chunk_index, record FROM chunks WHERE page_id = ?1",
-            )?;
+            let mut stmt =
+                tx.prepare_cached("SELECT chunk_index, record FROM chunks WHERE page_id = ?1")?;
             let rows = stmt.query_map(params![page_id], |r| {
                 Ok((r.get::<_, u32>(0)?, r.get::<_, String>(1)?))
             })?;
@@ -1043,9 +1044,7 @@ impl Store {
     ) -> Result<(), E> {
         let mut stmt = self
             .conn
-            .prepare(
-                "SELECT record FROM chunks WHERE pending >= ?1 ORDER BY page_id, chunk_index",
-            )
+            .prepare("SELECT record FROM chunks WHERE pending >= ?1 ORDER BY page_id, chunk_index")
             .map_err(StoreError::from)?;
         let mut rows = stmt.query(params![pending]).map_err(StoreError::from)?;
         while let Some(r) = rows.next().map_err(StoreError::from)? {
@@ -1063,7 +1062,9 @@ impl Store {
     ) -> Result<(), E> {
         let mut stmt = self
             .conn
-            .prepare("SELECT chunk_id, page_id, reason, run_id FROM deletes ORDER BY page_id, chunk_id")
+            .prepare(
+                "SELECT chunk_id, page_id, reason, run_id FROM deletes ORDER BY page_id, chunk_id",
+            )
             .map_err(StoreError::from)?;
         let mut rows = stmt.query([]).map_err(StoreError::from)?;
         while let Some(r) = rows.next().map_err(StoreError::from)? {

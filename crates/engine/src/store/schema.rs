@@ -242,7 +242,10 @@ mod tests {
             })
             .unwrap();
         assert_eq!(chunks.len(), 1);
-        assert_eq!((chunks[0].chunk_id.as_str(), chunks[0].page_title.as_str()), ("c1", "Plan"));
+        assert_eq!(
+            (chunks[0].chunk_id.as_str(), chunks[0].page_title.as_str()),
+            ("c1", "Plan")
+        );
         // Published by a completed v1 run: nothing pending.
         assert_eq!(store.pending_counts().unwrap(), (0, 0, 0));
         assert_eq!(store.page_counts().unwrap()[&PageStatus::Ok], 1);
@@ -257,9 +260,15 @@ mod tests {
         drop(Store::open(dir.path()).unwrap());
         Connection::open(dir.path().join(crate::store::STATE_FILE))
             .unwrap()
-            .execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'", [])
+            .execute(
+                "UPDATE meta SET value = '99' WHERE key = 'schema_version'",
+                [],
+            )
             .unwrap();
         let error = Store::open(dir.path()).unwrap_err();
-        assert!(matches!(error, StoreError::NewerSchema { found: 99, .. }), "{error}");
+        assert!(
+            matches!(error, StoreError::NewerSchema { found: 99, .. }),
+            "{error}"
+        );
     }
 }

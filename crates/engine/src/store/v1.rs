@@ -66,7 +66,11 @@ pub(super) fn copy_pages(tx: &Transaction<'_>) -> Result<(), StoreError> {
             page_id,
             status,
             r.get::<_, String>(1)?,
-            serde_json::to_string(&r.get::<_, Option<String>>(3)?.into_iter().collect::<Vec<_>>())?,
+            serde_json::to_string(
+                &r.get::<_, Option<String>>(3)?
+                    .into_iter()
+                    .collect::<Vec<_>>()
+            )?,
             r.get::<_, String>(8)?,
             Some(hash).filter(|h| !h.is_empty()),
             serde_json::to_string(&record)?,
