@@ -122,29 +122,13 @@ pub(crate) fn store_pages(
                             message: error.to_string(),
                             request_id: None,
                         };
-                        let record = records::failed_page(page, &info, &run.run_id, run.started_at);
-                        store.record_failure(
-                            run,
-                            &page.id,
-                            &page.title(),
-                            page.last_edited_time,
-                            &record,
-                        )?;
+                        record_failure(store, run, page, &info)?;
                     }
                 }
             }
             CrawlEvent::Failed(failure) => {
                 report.pages_failed += 1;
-                let page = &failure.page;
-                let record =
-                    records::failed_page(page, &failure.error, &run.run_id, run.started_at);
-                store.record_failure(
-                    run,
-                    &page.id,
-                    &page.title(),
-                    page.last_edited_time,
-                    &record,
-                )?;
+                record_failure(store, run, &failure.page, &failure.error)?;
             }
             CrawlEvent::Skipped(skipped) => {
                 report.pages_skipped += 1;
@@ -182,6 +166,17 @@ pub(crate) fn store_pages(
         counters.max_unstored.fetch_max(unstored, Ordering::Relaxed);
     }
     Ok(report)
+}
+
+/// Records that `page` could not be read, with why.
+fn record_failure(
+    store: &mut Store,
+    run: &RunInfo,
+    page: &Page,
+    error: &notion_source::crawler::ErrorInfo,
+) -> Result<(), StoreError> {
+    let record = records::failed_page(page, error, &run.run_id, run.started_at);
+    store.record_failure(run, &page.id, &page.title(), page.last_edited_time, &record)
 }
 
 /// The ids above a page the store can walk up through: its parent and, for
