@@ -10,6 +10,7 @@
 
 pub mod client;
 pub mod crawler;
+pub mod hierarchy;
 pub mod model;
 
 pub use client::{ClientConfig, ClientError, ClientStats, NotionClient, SecretToken};
