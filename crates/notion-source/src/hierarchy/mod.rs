@@ -37,9 +37,9 @@ mod render;
 mod selection;
 mod tree;
 
-pub use cost::{Estimate, LISTING_NOTICE_SECONDS, ListingCost, RunCostModel};
+pub use cost::{Estimate, LISTING_NOTICE_SECONDS, ListingCost, RunCostModel, thousands};
 pub use listing::{Entry, Listing, ListingRequests, ParentRef, list};
-pub use render::{NodeInfo, NodeInfos, RenderOptions, write_json_lines, write_text};
+pub use render::{NodeInfo, NodeInfos, RenderOptions, display_title, write_json_lines, write_text};
 pub use selection::{Mark, Selection};
 pub use tree::{Counts, Hierarchy, Node};
 

@@ -140,7 +140,7 @@ pub fn write_json_lines(
 
 /// A title on one line: control characters become spaces, and an empty
 /// title reads `Untitled`, as in Notion.
-pub(crate) fn display_title(title: &str) -> String {
+pub fn display_title(title: &str) -> String {
     if title.trim().is_empty() {
         return "Untitled".into();
     }
