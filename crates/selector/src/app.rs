@@ -6,14 +6,46 @@
 //! Rows are indices into the hierarchy, which stores nodes depth first, so
 //! a subtree is a contiguous range and every update is a loop over it.
 
-use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
-
 use notion_source::hierarchy::{
     Estimate, Hierarchy, Mark, NodeInfos, NodeKind, RunCostModel, Selection,
 };
 
 use crate::Outcome;
 use crate::filter::Filter;
+
+/// What a key asks of the selector (the terminal's keys are mapped to
+/// these by [`run_app`](crate::run_app); see the crate docs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Key {
+    /// One row up.
+    Up,
+    /// One row down.
+    Down,
+    /// One screen up.
+    PageUp,
+    /// One screen down.
+    PageDown,
+    /// The first row.
+    Home,
+    /// The last row.
+    End,
+    /// Open the node, or step onto its first child when open.
+    Right,
+    /// Close the node, or step onto its parent when closed.
+    Left,
+    /// Include or exclude the subtree under the cursor.
+    Toggle,
+    /// Accept the selection.
+    Enter,
+    /// Leave without a selection.
+    Cancel,
+    /// Remove the filter's last character.
+    Backspace,
+    /// Clear the filter.
+    ClearFilter,
+    /// Add a character to the filter.
+    Char(char),
+}
 
 /// A node's checkbox.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -107,38 +139,30 @@ impl<'t> App<'t> {
     }
 
     /// Handles one key; `Some` when the selector is done.
-    pub fn handle_key(&mut self, key: KeyEvent) -> Option<Outcome> {
-        if key.kind == KeyEventKind::Release {
-            return None;
-        }
+    pub fn handle(&mut self, key: Key) -> Option<Outcome> {
         self.message = None;
-        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
-        match key.code {
-            KeyCode::Esc => return Some(Outcome::Cancelled),
-            KeyCode::Char('c') if ctrl => return Some(Outcome::Cancelled),
-            KeyCode::Enter => return self.accept(),
-            KeyCode::Up => self.move_cursor(-1),
-            KeyCode::Char('p') if ctrl => self.move_cursor(-1),
-            KeyCode::Down => self.move_cursor(1),
-            KeyCode::Char('n') if ctrl => self.move_cursor(1),
-            KeyCode::PageUp => self.move_cursor(-(self.height as isize)),
-            KeyCode::PageDown => self.move_cursor(self.height as isize),
-            KeyCode::Home => self.cursor = 0,
-            KeyCode::End => self.cursor = self.rows.len().saturating_sub(1),
-            KeyCode::Right => self.expand(),
-            KeyCode::Left => self.collapse(),
-            KeyCode::Char(' ') => self.toggle_at_cursor(),
-            KeyCode::Backspace => {
+        match key {
+            Key::Cancel => return Some(Outcome::Cancelled),
+            Key::Enter => return self.accept(),
+            Key::Up => self.move_cursor(-1),
+            Key::Down => self.move_cursor(1),
+            Key::PageUp => self.move_cursor(-(self.height as isize)),
+            Key::PageDown => self.move_cursor(self.height as isize),
+            Key::Home => self.cursor = 0,
+            Key::End => self.cursor = self.rows.len().saturating_sub(1),
+            Key::Right => self.expand(),
+            Key::Left => self.collapse(),
+            Key::Toggle => self.toggle_at_cursor(),
+            Key::Backspace => {
                 let mut query = self.filter.query().to_string();
                 query.pop();
                 self.set_filter(&query);
             }
-            KeyCode::Char('u') if ctrl => self.set_filter(""),
-            KeyCode::Char(c) if !ctrl && !key.modifiers.contains(KeyModifiers::ALT) => {
+            Key::ClearFilter => self.set_filter(""),
+            Key::Char(c) => {
                 let query = format!("{}{c}", self.filter.query());
                 self.set_filter(&query);
             }
-            _ => {}
         }
         None
     }

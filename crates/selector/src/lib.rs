@@ -26,12 +26,12 @@ mod view;
 use std::io::{self, IsTerminal};
 
 use ratatui::Terminal;
-use ratatui::backend::Backend;
-use ratatui::crossterm::event::{self, Event};
+use ratatui::backend::{Backend, TestBackend};
+use ratatui::crossterm::event::{self, Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use notion_source::hierarchy::{Hierarchy, NodeInfos, RunCostModel, Selection};
 
-pub use app::{App, Check};
+pub use app::{App, Check, Key};
 pub use config_file::{WriteError, write_selection, write_selection_titled};
 pub use view::draw;
 
@@ -104,9 +104,59 @@ where
             .map_err(|e| SelectorError::Terminal(Box::new(e)))?;
         let event = next_event().map_err(|e| SelectorError::Terminal(Box::new(e)))?;
         if let Event::Key(key) = event
-            && let Some(outcome) = app.handle_key(key)
+            && let Some(key) = key_of(key)
+            && let Some(outcome) = app.handle(key)
         {
             return Ok(outcome);
         }
     }
+}
+
+/// The selector's meaning of a terminal key, if any.
+fn key_of(event: KeyEvent) -> Option<Key> {
+    if event.kind == KeyEventKind::Release {
+        return None;
+    }
+    let ctrl = event.modifiers.contains(KeyModifiers::CONTROL);
+    let alt = event.modifiers.contains(KeyModifiers::ALT);
+    Some(match event.code {
+        KeyCode::Esc => Key::Cancel,
+        KeyCode::Char('c') if ctrl => Key::Cancel,
+        KeyCode::Enter => Key::Enter,
+        KeyCode::Up => Key::Up,
+        KeyCode::Char('p') if ctrl => Key::Up,
+        KeyCode::Down => Key::Down,
+        KeyCode::Char('n') if ctrl => Key::Down,
+        KeyCode::PageUp => Key::PageUp,
+        KeyCode::PageDown => Key::PageDown,
+        KeyCode::Home => Key::Home,
+        KeyCode::End => Key::End,
+        KeyCode::Right => Key::Right,
+        KeyCode::Left => Key::Left,
+        KeyCode::Char(' ') => Key::Toggle,
+        KeyCode::Backspace => Key::Backspace,
+        KeyCode::Char('u') if ctrl => Key::ClearFilter,
+        KeyCode::Char(c) if !ctrl && !alt => Key::Char(c),
+        _ => return None,
+    })
+}
+
+/// The screen as text, drawn off-screen at `width` x `height` (for
+/// captures, documentation and benchmarks; styles are not kept).
+pub fn render_text(app: &mut App<'_>, width: u16, height: u16) -> String {
+    let mut terminal =
+        Terminal::new(TestBackend::new(width, height)).unwrap_or_else(|never| match never {});
+    terminal
+        .draw(|frame| draw(frame, app))
+        .unwrap_or_else(|never| match never {});
+    let buffer = terminal.backend().buffer();
+    let mut text = String::new();
+    for y in 0..buffer.area.height {
+        let line: String = (0..buffer.area.width)
+            .map(|x| buffer[(x, y)].symbol())
+            .collect();
+        text.push_str(line.trim_end());
+        text.push('\n');
+    }
+    text
 }

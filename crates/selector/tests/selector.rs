@@ -15,7 +15,7 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
 use ratatui::style::{Color, Modifier};
-use selector::{App, Check, Outcome};
+use selector::{App, Check, Key, Outcome};
 
 fn id(n: u32) -> String {
     format!("00000000-0000-4000-8000-{n:012}")
@@ -48,17 +48,13 @@ fn workspace() -> Hierarchy {
     Hierarchy::build(&listing)
 }
 
-fn key(code: KeyCode) -> KeyEvent {
-    KeyEvent::new(code, KeyModifiers::NONE)
-}
-
-fn press(app: &mut App<'_>, keys: &[KeyCode]) -> Option<Outcome> {
-    keys.iter().fold(None, |_, k| app.handle_key(key(*k)))
+fn press(app: &mut App<'_>, keys: &[Key]) -> Option<Outcome> {
+    keys.iter().fold(None, |_, k| app.handle(*k))
 }
 
 fn typed(app: &mut App<'_>, text: &str) {
     text.chars().for_each(|c| {
-        app.handle_key(key(KeyCode::Char(c)));
+        app.handle(Key::Char(c));
     });
 }
 
@@ -84,23 +80,18 @@ fn expand_and_collapse() {
     let mut app = App::new(&tree, &Selection::default(), model(), None);
     insta::assert_snapshot!("start", screen(&mut app).backend());
     assert_eq!(app.rows().len(), 3, "the top level only");
+    let text = selector::render_text(&mut app, 110, 14);
+    assert_eq!(text.lines().count(), 14);
+    assert!(text.contains("  ▸ [x] Engineering  · 2 pages\n"), "{text}");
 
     // Top level by title: Engineering, Handbook, Personal notes. Open
     // Handbook, step into it, open Onboarding.
-    press(
-        &mut app,
-        &[
-            KeyCode::Down,
-            KeyCode::Right,
-            KeyCode::Right,
-            KeyCode::Right,
-        ],
-    );
+    press(&mut app, &[Key::Down, Key::Right, Key::Right, Key::Right]);
     assert_eq!(app.cursor_node(), Some(node(&tree, "Onboarding")));
     insta::assert_snapshot!("expanded", screen(&mut app).backend());
 
     // Left closes Onboarding, then steps to Handbook, then closes it.
-    press(&mut app, &[KeyCode::Left, KeyCode::Left, KeyCode::Left]);
+    press(&mut app, &[Key::Left, Key::Left, Key::Left]);
     assert_eq!(app.cursor_node(), Some(node(&tree, "Handbook")));
     assert_eq!(app.rows().len(), 3);
 }
@@ -146,12 +137,9 @@ fn filter_shows_matches_with_their_ancestors_highlighted() {
     );
 
     // Backspace widens the filter; Ctrl-U clears it and the tree comes back.
-    press(
-        &mut app,
-        &[KeyCode::Backspace, KeyCode::Backspace, KeyCode::Backspace],
-    );
+    press(&mut app, &[Key::Backspace, Key::Backspace, Key::Backspace]);
     assert_eq!(app.filter(), "r");
-    app.handle_key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL));
+    app.handle(Key::ClearFilter);
     assert_eq!(app.match_count(), None);
     typed(&mut app, "zzzz");
     assert_eq!(app.rows().len(), 0);
@@ -176,13 +164,7 @@ fn space_toggles_subtrees_with_tri_state_ancestors() {
     let handbook = node(&tree, "Handbook");
     press(
         &mut app,
-        &[
-            KeyCode::Down,
-            KeyCode::Char(' '),
-            KeyCode::Right,
-            KeyCode::Down,
-            KeyCode::Char(' '),
-        ],
+        &[Key::Down, Key::Toggle, Key::Right, Key::Down, Key::Toggle],
     );
     assert_eq!(app.check(node(&tree, "Onboarding")), Check::Full);
     assert_eq!(app.check(handbook), Check::Partial);
@@ -194,24 +176,16 @@ fn space_toggles_subtrees_with_tri_state_ancestors() {
     insta::assert_snapshot!("partial", screen(&mut app).backend());
 
     // Space on a partial node selects all of it; again clears all of it.
-    press(&mut app, &[KeyCode::Up, KeyCode::Char(' ')]);
+    press(&mut app, &[Key::Up, Key::Toggle]);
     assert_eq!(app.check(handbook), Check::Full);
     assert_eq!(app.pages_selected(), 10);
-    press(&mut app, &[KeyCode::Char(' ')]);
+    press(&mut app, &[Key::Toggle]);
     assert_eq!(app.check(handbook), Check::Empty);
-    press(
-        &mut app,
-        &[
-            KeyCode::Home,
-            KeyCode::Char(' '),
-            KeyCode::End,
-            KeyCode::Char(' '),
-        ],
-    );
+    press(&mut app, &[Key::Home, Key::Toggle, Key::End, Key::Toggle]);
     assert!(app.selected().iter().all(|s| !s));
 
     // Enter with nothing selected says so and stays.
-    assert_eq!(press(&mut app, &[KeyCode::Enter]), None);
+    assert_eq!(press(&mut app, &[Key::Enter]), None);
     assert!(app.message().unwrap().contains("Nothing is selected"));
     insta::assert_snapshot!("nothing_selected", screen(&mut app).backend());
 }
@@ -227,11 +201,11 @@ fn a_starting_selection_is_checked_and_esc_cancels() {
     assert_eq!(app.check(node(&tree, "Handbook")), Check::Partial);
     assert_eq!(app.check(node(&tree, "Roadmap 2026")), Check::Empty);
     assert_eq!(app.check(node(&tree, "Onboarding")), Check::Full);
-    assert_eq!(press(&mut app, &[KeyCode::Esc]), Some(Outcome::Cancelled));
+    assert_eq!(press(&mut app, &[Key::Cancel]), Some(Outcome::Cancelled));
 
     // Accepting unchanged gives the same lists back, ids this tree lacks kept.
     let mut app = App::new(&tree, &selection, model(), None);
-    let Some(Outcome::Accepted(back)) = press(&mut app, &[KeyCode::Enter]) else {
+    let Some(Outcome::Accepted(back)) = press(&mut app, &[Key::Enter]) else {
         panic!("accepted")
     };
     assert_eq!(back.roots, [Root::Page(id(1)), Root::Any(id(99))]);
@@ -278,7 +252,10 @@ max_tokens = 512
         KeyCode::Char(' '),
         KeyCode::Enter,
     ];
-    let mut events: VecDeque<Event> = keys.iter().map(|k| Event::Key(key(*k))).collect();
+    let mut events: VecDeque<Event> = keys
+        .iter()
+        .map(|k| Event::Key(KeyEvent::new(*k, KeyModifiers::NONE)))
+        .collect();
     let mut terminal = Terminal::new(TestBackend::new(110, 14)).unwrap();
     let start = Selection::parse(
         &["https://www.notion.so/Old-root-0123456789abcdef0123456789abcdef"],
@@ -399,16 +376,16 @@ fn random_tree(parents: &[Option<u32>]) -> Hierarchy {
     })
 }
 
-fn action() -> impl Strategy<Value = KeyCode> {
+fn action() -> impl Strategy<Value = Key> {
     prop_oneof![
-        3 => Just(KeyCode::Down),
-        1 => Just(KeyCode::Up),
-        2 => Just(KeyCode::Right),
-        1 => Just(KeyCode::Left),
-        3 => Just(KeyCode::Char(' ')),
-        1 => Just(KeyCode::Char('1')),
-        1 => Just(KeyCode::Backspace),
-        1 => Just(KeyCode::End),
+        3 => Just(Key::Down),
+        1 => Just(Key::Up),
+        2 => Just(Key::Right),
+        1 => Just(Key::Left),
+        3 => Just(Key::Toggle),
+        1 => Just(Key::Char('1')),
+        1 => Just(Key::Backspace),
+        1 => Just(Key::End),
     ]
 }
 
@@ -426,7 +403,7 @@ proptest! {
         let mut app = App::new(&tree, &Selection::default(), RunCostModel::default(), None);
         prop_assert_eq!(press(&mut app, &keys), None);
         let selected = app.selected().to_vec();
-        match press(&mut app, &[KeyCode::Enter]) {
+        match press(&mut app, &[Key::Enter]) {
             Some(Outcome::Accepted(selection)) => {
                 let marks: Vec<bool> = selection.marks(&tree).iter().map(|m| *m == Mark::Selected).collect();
                 prop_assert_eq!(&marks, &selected);
