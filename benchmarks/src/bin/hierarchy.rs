@@ -90,7 +90,10 @@ async fn serve(args: &Args) -> anyhow::Result<()> {
     let config = benchmarks::notion_like_config();
     let token = config.token.clone();
     let server = MockServer::start(ws, config).await?;
-    println!("{}", json!({"url": server.url(), "token": token, "pages": pages}));
+    println!(
+        "{}",
+        json!({"url": server.url(), "token": token, "pages": pages})
+    );
     let mut line = String::new();
     tokio::task::spawn_blocking(move || std::io::stdin().lock().read_line(&mut line)).await??;
     println!("{}", serde_json::to_string(&server.stats())?);
@@ -106,7 +109,12 @@ async fn main() -> anyhow::Result<()> {
     }
     let mut child = Command::new(std::env::current_exe()?)
         .args(["--serve-mock", "1", "--pages", &args.pages.to_string()])
-        .args(["--seed", &args.seed.to_string(), "--holders", &args.holders.to_string()])
+        .args([
+            "--seed",
+            &args.seed.to_string(),
+            "--holders",
+            &args.holders.to_string(),
+        ])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
@@ -137,7 +145,11 @@ async fn main() -> anyhow::Result<()> {
     let rss_after = benchmarks::proc_status_mb("VmRSS");
     let cache_bytes = serde_json::to_vec(&listing)?.len();
 
-    child.stdin.take().context("mock stdin")?.write_all(b"stats\n")?;
+    child
+        .stdin
+        .take()
+        .context("mock stdin")?
+        .write_all(b"stats\n")?;
     line.clear();
     from_mock.read_line(&mut line)?;
     let stats: Value = serde_json::from_str(&line).context("the mock's statistics")?;

@@ -95,7 +95,11 @@ async fn main() -> anyhow::Result<()> {
             total_times.push(total);
             peak_heap = peak_heap.max(HEAP.live());
             if total > slowest.0 {
-                slowest = (total, format!("{:?} after {:?}", key, app.filter()), app.rows().len());
+                slowest = (
+                    total,
+                    format!("{:?} after {:?}", key, app.filter()),
+                    app.rows().len(),
+                );
             }
         }
     }
@@ -131,7 +135,10 @@ async fn main() -> anyhow::Result<()> {
         "  keystrokes: {} (queries {QUERIES:?}, typed then erased)",
         total_times.len()
     );
-    for (name, times) in [("state update", &handle_times), ("update + draw", &total_times)] {
+    for (name, times) in [
+        ("state update", &handle_times),
+        ("update + draw", &total_times),
+    ] {
         println!(
             "  {name:14} median {:.2} ms, p95 {:.2} ms, max {:.2} ms",
             percentile(times, 0.5).as_secs_f64() * 1e3,
@@ -150,7 +157,11 @@ async fn main() -> anyhow::Result<()> {
         tree.subtree(biggest).len(),
         toggle_time.as_secs_f64() * 1e3,
         enter_time.as_secs_f64() * 1e3,
-        if outcome.is_some() { "accepted" } else { "refused" }
+        if outcome.is_some() {
+            "accepted"
+        } else {
+            "refused"
+        }
     );
     println!(
         "  heap: hierarchy {:.1} MB, selector state {:.1} MB, peak live heap while typing {:.1} MB; process RSS {:.1} MB (peak {:.1} MB, the in-process mock included)",

@@ -303,19 +303,11 @@ max_tokens = 512
     );
 
     // Read back, the file selects the same nodes.
-    let roots: Vec<String> = crawl["roots"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_str().unwrap().to_string())
-        .collect();
-    let exclude: Vec<String> = crawl["exclude"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_str().unwrap().to_string())
-        .collect();
-    let reread = Selection::parse(&roots, &exclude).unwrap();
+    let strings = |key: &str| -> Vec<String> {
+        let values = crawl[key].as_array().unwrap().iter();
+        values.map(|v| v.as_str().unwrap().to_string()).collect()
+    };
+    let reread = Selection::parse(&strings("roots"), &strings("exclude")).unwrap();
     let marks: Vec<bool> = reread
         .marks(&tree)
         .iter()
