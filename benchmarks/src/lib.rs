@@ -14,7 +14,17 @@ pub const LIMIT_PER_SECOND: f64 = 3.0;
 /// token bucket (burst 10) and log-normal latency with a 250 ms median.
 /// Returns it with a client that uses the default pace.
 pub async fn notion_like_mock(workspace: Workspace) -> anyhow::Result<(MockServer, NotionClient)> {
-    let config = MockConfig {
+    let config = notion_like_config();
+    let token = config.token.clone();
+    let server = MockServer::start(workspace, config).await?;
+    let client = mock_client(&server, &token, ClientConfig::default().rate)?;
+    Ok((server, client))
+}
+
+/// The mock's configuration in [`notion_like_mock`]: 3 requests/s (burst 10),
+/// log-normal latency with a 250 ms median.
+pub fn notion_like_config() -> MockConfig {
+    MockConfig {
         rate: RateLimit::TokenBucket {
             per_second: LIMIT_PER_SECOND,
             burst: 10,
@@ -24,11 +34,7 @@ pub async fn notion_like_mock(workspace: Workspace) -> anyhow::Result<(MockServe
             sigma: 0.5,
         },
         ..MockConfig::default()
-    };
-    let token = config.token.clone();
-    let server = MockServer::start(workspace, config).await?;
-    let client = mock_client(&server, &token, ClientConfig::default().rate)?;
-    Ok((server, client))
+    }
 }
 
 /// A client for `server`, sending `token`, at pace `rate`.
@@ -56,4 +62,63 @@ pub fn flag_pairs() -> anyhow::Result<Vec<(String, String)>> {
         pairs.push((flag, value));
     }
     Ok(pairs)
+}
+
+/// This process's resident memory (`VmRSS`, or `VmHWM` for the peak) in MB.
+pub fn proc_status_mb(field: &str) -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+/// The system allocator, keeping count of the bytes live on the heap: a
+/// benchmark declares `#[global_allocator] static HEAP: LiveBytes =
+/// LiveBytes::new();` and reads [`LiveBytes::live`] before and after.
+pub struct LiveBytes(std::sync::atomic::AtomicUsize);
+
+impl LiveBytes {
+    /// A counter at zero.
+    pub const fn new() -> LiveBytes {
+        LiveBytes(std::sync::atomic::AtomicUsize::new(0))
+    }
+
+    /// Bytes allocated and not yet freed.
+    pub fn live(&self) -> usize {
+        self.0.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+impl Default for LiveBytes {
+    fn default() -> Self {
+        LiveBytes::new()
+    }
+}
+
+// SAFETY: every call is forwarded unchanged to the system allocator; the
+// counter only observes sizes.
+unsafe impl std::alloc::GlobalAlloc for LiveBytes {
+    unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
+        use std::sync::atomic::Ordering::Relaxed;
+        self.0.fetch_add(layout.size(), Relaxed);
+        // SAFETY: forwarded unchanged to the system allocator.
+        unsafe { std::alloc::System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
+        use std::sync::atomic::Ordering::Relaxed;
+        self.0.fetch_sub(layout.size(), Relaxed);
+        // SAFETY: forwarded unchanged to the system allocator.
+        unsafe { std::alloc::System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: std::alloc::Layout, new_size: usize) -> *mut u8 {
+        use std::sync::atomic::Ordering::Relaxed;
+        self.0.fetch_add(new_size, Relaxed);
+        self.0.fetch_sub(layout.size(), Relaxed);
+        // SAFETY: forwarded unchanged to the system allocator.
+        unsafe { std::alloc::System.realloc(ptr, layout, new_size) }
+    }
 }

@@ -12,6 +12,7 @@
 
 pub mod client;
 pub mod crawler;
+pub mod hierarchy;
 pub mod model;
 pub mod secrets;
 
