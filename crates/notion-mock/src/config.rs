@@ -18,6 +18,9 @@ pub struct MockConfig {
     /// Most results one data source query can page through before it stops
     /// with `request_status: incomplete` (Notion: 10,000).
     pub query_result_limit: usize,
+    /// Blocks one page-as-Markdown answer holds before the rest become
+    /// placeholders (Notion: about 20,000 records).
+    pub markdown_block_limit: usize,
 }
 
 impl Default for MockConfig {
@@ -31,6 +34,7 @@ impl Default for MockConfig {
             latency: Latency::None,
             faults: Faults::default(),
             query_result_limit: 10_000,
+            markdown_block_limit: 20_000,
         }
     }
 }

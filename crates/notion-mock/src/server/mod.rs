@@ -5,6 +5,7 @@
 mod api;
 mod error;
 mod limiter;
+mod markdown;
 mod query;
 mod stats;
 
