@@ -2,9 +2,9 @@
 //! no id to have an empty id.
 
 use notion_source::model::{
-    Block, BlockKind, Callout, Column, EquationContent, FileSource, Heading, HostedFile,
-    ExternalFile, Media, NumberedListItem, RichText, TextBlock, TitleContent, ToDo,
-    UrlBlock, Unsupported,
+    Block, BlockKind, Callout, Column, EquationContent, ExternalFile, FileSource, Heading,
+    HostedFile, Media, NumberedListItem, RichText, TextBlock, TitleContent, ToDo, Unsupported,
+    UrlBlock,
 };
 
 use super::urls::{file_name, is_signed, without_query};

@@ -46,13 +46,18 @@ impl Document {
             *self.unrecognised.tags.entry(name).or_default() += count;
         }
         self.unrecognised.unmatched += unrecognised.unmatched;
+        self.unrecognised.link_definitions += unrecognised.link_definitions;
         Ok(replaced)
     }
 
     /// Puts `blocks` (read through the block API, children filled) where
     /// the placeholder of `block_id` stood. Child pages and databases among
     /// them are added to the document's.
-    pub fn splice_blocks(&mut self, block_id: &str, blocks: Vec<Block>) -> Result<usize, SpliceError> {
+    pub fn splice_blocks(
+        &mut self,
+        block_id: &str,
+        blocks: Vec<Block>,
+    ) -> Result<usize, SpliceError> {
         let mut replaced = 0;
         replace(&mut self.blocks, block_id, &blocks, &mut replaced);
         if replaced == 0 {
@@ -163,7 +168,10 @@ mod tests {
         let mut doc = parse(TRUNCATED, MarkdownVersion::V2);
         assert_eq!(doc.placeholders.len(), 1);
         assert_eq!(doc.placeholders[0].refetch(), Refetch::Markdown);
-        assert_eq!(doc.placeholders[0].offset, TRUNCATED.find("<unknown").unwrap());
+        assert_eq!(
+            doc.placeholders[0].offset,
+            TRUNCATED.find("<unknown").unwrap()
+        );
         let id = doc.placeholders[0].block_id.clone().unwrap();
         let answer = parse(
             "<toggle>\nDetails\n\n<page url=\"https://www.notion.so/bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\">Sub</page>\n</toggle>",

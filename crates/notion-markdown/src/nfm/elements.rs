@@ -162,6 +162,13 @@ pub(crate) fn written_as_markdown(type_name: &str) -> bool {
     )
 }
 
+/// What follows `::: callout` on a v1 fenced-div opener, if the line is one.
+pub(crate) fn callout_div(trimmed: &str) -> Option<&str> {
+    let rest = trimmed.strip_prefix(":::")?.trim_start();
+    let rest = rest.strip_prefix("callout")?;
+    (rest.is_empty() || rest.starts_with([' ', '\t', '{'])).then_some(rest)
+}
+
 /// Splits a v1 block-attribute suffix (`Text {color="red"}`) off a line:
 /// the line without it, and its attributes.
 pub(crate) fn v1_suffix(line: &str) -> (&str, Vec<(String, String)>) {
@@ -230,11 +237,16 @@ impl Parser<'_> {
                     children,
                 )
             }
-            Element::Columns => {
-                build::with_children(BlockKind::ColumnList(Default::default()), self.body(body, depth))
+            Element::Columns => build::with_children(
+                BlockKind::ColumnList(Default::default()),
+                self.body(body, depth),
+            ),
+            Element::Column => {
+                build::with_children(build::column(tag.attr("ratio")), self.body(body, depth))
             }
-            Element::Column => build::with_children(build::column(tag.attr("ratio")), self.body(body, depth)),
-            Element::Tabs => build::with_children(BlockKind::Tab(Default::default()), self.body(body, depth)),
+            Element::Tabs => {
+                build::with_children(BlockKind::Tab(Default::default()), self.body(body, depth))
+            }
             Element::SyncedOriginal => {
                 let mut block = build::with_children(
                     BlockKind::SyncedBlock(SyncedBlock { synced_from: None }),
@@ -295,7 +307,9 @@ impl Parser<'_> {
         {
             return (Vec::new(), self.blocks(&body[1..], depth));
         }
-        if lines::starts_block(first.text) || lines::leading_tag(first.text).is_some_and(|t| leaf(&t.name, self.version).is_some()) {
+        if lines::starts_block(first.text)
+            || lines::leading_tag(first.text).is_some_and(|t| leaf(&t.name, self.version).is_some())
+        {
             return (Vec::new(), self.blocks(body, depth));
         }
         let mut end = 1;
@@ -334,11 +348,20 @@ impl Parser<'_> {
         }
     }
 
-    /// v1 `::: callout {icon="💡" color="…"}` … `:::`.
+    /// v1 `::: callout {icon="💡" color="…"}` … `:::` (text after
+    /// `callout` on the opening line is the callout's title).
     pub(crate) fn callout_div(&mut self, opener: &str, body: &[Line<'_>], depth: usize) -> Block {
-        let (_, attrs) = v1_suffix(opener);
-        let icon = attrs.iter().find(|(k, _)| k == "icon").map(|(_, v)| v.as_str());
-        let (title, children) = self.titled(body, depth);
+        let rest = callout_div(opener.trim()).unwrap_or_default();
+        let (text, attrs) = v1_suffix(rest);
+        let icon = attrs
+            .iter()
+            .find(|(k, _)| k == "icon")
+            .map(|(_, v)| v.as_str());
+        let (title, children) = if text.trim().is_empty() {
+            self.titled(body, depth)
+        } else {
+            (parse_inline(text.trim(), self.doc), self.body(body, depth))
+        };
         build::with_children(build::callout(title, icon), children)
     }
 
@@ -390,7 +413,11 @@ impl Parser<'_> {
                 let type_name = tag
                     .nonempty_attr("alt")
                     .map(str::trim)
-                    .unwrap_or(if kind == Leaf::Custom { "custom_block" } else { "unknown" })
+                    .unwrap_or(if kind == Leaf::Custom {
+                        "custom_block"
+                    } else {
+                        "unknown"
+                    })
                     .to_string();
                 self.doc.placeholders.push(Placeholder {
                     block_id: id.clone(),
@@ -409,7 +436,10 @@ impl Parser<'_> {
                 let database = kind == Leaf::Database;
                 let Some(id) = page_id_in_url(url) else {
                     // No id to crawl: the title, linked, so nothing is lost.
-                    let runs = parse_inline(&format!("[{}]({url})", content.replace(['[', ']'], "")), self.doc);
+                    let runs = parse_inline(
+                        &format!("[{}]({url})", content.replace(['[', ']'], "")),
+                        self.doc,
+                    );
                     return vec![build::paragraph(runs)];
                 };
                 let child = ChildDocument {
@@ -433,9 +463,16 @@ impl Parser<'_> {
                 ItemKind::ToDo(tag.flag("checked")),
                 parse_inline(content, self.doc),
             )),
-            Leaf::Heading(level) => build::block(build::heading(level, parse_inline(content, self.doc), false)),
+            Leaf::Heading(level) => build::block(build::heading(
+                level,
+                parse_inline(content, self.doc),
+                false,
+            )),
             Leaf::Paragraph | Leaf::Text => build::paragraph(parse_inline(content, self.doc)),
-            Leaf::ListItem => build::block(build::list_item(ItemKind::Bullet, parse_inline(content, self.doc))),
+            Leaf::ListItem => build::block(build::list_item(
+                ItemKind::Bullet,
+                parse_inline(content, self.doc),
+            )),
             Leaf::Nothing => build::block(BlockKind::TableOfContents(Default::default())),
         };
         vec![block]

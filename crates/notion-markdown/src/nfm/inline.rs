@@ -12,9 +12,9 @@ use notion_source::model::{
 };
 use pulldown_cmark::{Event, Options, Parser, Tag as MdTag, TagEnd};
 
+use super::Document as Findings;
 use super::tags::{self, Tag, TagKind};
 use super::urls::{id_in_url, is_signed};
-use super::Document as Findings;
 
 /// The Markdown extensions Notion-flavoured Markdown uses.
 pub(crate) fn options() -> Options {
@@ -36,15 +36,27 @@ pub(crate) fn parse_inline(text: &str, findings: &mut Findings) -> Vec<RichText>
     let mut blocks = 0usize;
     for event in Parser::new_ext(&forced, options()) {
         match event {
-            Event::Start(MdTag::Paragraph | MdTag::Heading { .. } | MdTag::CodeBlock(_)) => {
+            Event::Start(
+                tag @ (MdTag::Paragraph | MdTag::Heading { .. } | MdTag::CodeBlock(_)),
+            ) => {
                 if blocks > 0 {
                     inline.text("\n");
                 }
                 blocks += 1;
+                // A fence's info string is text too.
+                if let MdTag::CodeBlock(pulldown_cmark::CodeBlockKind::Fenced(info)) = tag
+                    && !info.is_empty()
+                {
+                    inline.text(&info);
+                    inline.text("\n");
+                }
             }
             Event::Text(t) if first_text => {
                 first_text = false;
-                inline.push(Event::Text(t.strip_prefix('\u{a0}').unwrap_or(&t).to_string().into()), findings);
+                inline.push(
+                    Event::Text(t.strip_prefix('\u{a0}').unwrap_or(&t).to_string().into()),
+                    findings,
+                );
             }
             Event::Start(_) | Event::End(_) if !is_inline_event(&event) => {}
             Event::Html(html) => inline.text(&html),
@@ -84,6 +96,10 @@ pub(crate) fn is_inline_event(event: &Event<'_>) -> bool {
     }
 }
 
+/// Inline tags kept open at once; more are kept as text (no real text
+/// nests styles this deep, and the limit keeps reading linear).
+const MAX_OPEN_TAGS: usize = 32;
+
 /// A style an inline tag turns on until its closing tag.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Style {
@@ -119,6 +135,8 @@ pub(crate) struct Inline {
     open_tags: Vec<OpenTag>,
     /// Open links (and images, read as links); `None` for a dropped signed URL.
     links: Vec<Option<String>>,
+    /// The titles of the open links.
+    titles: Vec<String>,
     mention: Option<PendingMention>,
 }
 
@@ -131,6 +149,7 @@ impl Inline {
             strikethrough: 0,
             open_tags: Vec::new(),
             links: Vec::new(),
+            titles: Vec::new(),
             mention: None,
         }
     }
@@ -163,12 +182,25 @@ impl Inline {
             Event::End(TagEnd::Strikethrough) => {
                 self.strikethrough = self.strikethrough.saturating_sub(1);
             }
-            Event::Start(MdTag::Link { dest_url, .. } | MdTag::Image { dest_url, .. }) => {
+            Event::Start(
+                MdTag::Link {
+                    dest_url, title, ..
+                }
+                | MdTag::Image {
+                    dest_url, title, ..
+                },
+            ) => {
                 let url = dest_url.to_string();
-                self.links.push((!is_signed(&url) && !url.is_empty()).then_some(url));
+                self.links
+                    .push((!is_signed(&url) && !url.is_empty()).then_some(url));
+                self.titles.push(title.to_string());
             }
             Event::End(TagEnd::Link | TagEnd::Image) => {
                 self.links.pop();
+                // A link's title (`[a](url "title")`) is text a reader sees on hover: kept.
+                if let Some(title) = self.titles.pop().filter(|t| !t.is_empty()) {
+                    self.text(&format!(" ({title})"));
+                }
             }
             Event::TaskListMarker(checked) => self.text(if checked { "[x] " } else { "[ ] " }),
             Event::FootnoteReference(label) => self.text(&format!("[^{label}]")),
@@ -273,10 +305,12 @@ impl Inline {
             _ => None,
         };
         match (tag.kind, style, tag.name.as_str()) {
-            (TagKind::Open, Some(style), name) => self.open_tags.push(OpenTag {
-                name: name.to_string(),
-                style,
-            }),
+            (TagKind::Open, Some(style), name) if self.open_tags.len() < MAX_OPEN_TAGS => {
+                self.open_tags.push(OpenTag {
+                    name: name.to_string(),
+                    style,
+                });
+            }
             (TagKind::Close, Some(_), name) => {
                 match self.open_tags.iter().rposition(|t| t.name == name) {
                     Some(at) => {
@@ -346,7 +380,11 @@ fn mention(tag: &Tag, label: &str, annotations: Annotations) -> RichText {
     let url = tag.attr("url").unwrap_or_default();
     let kind = tag.attr("type").unwrap_or_default();
     let id = id_in_url(url);
-    let target = match (tag.name.as_str(), url.split_once("://").map(|(s, _)| s), kind) {
+    let target = match (
+        tag.name.as_str(),
+        url.split_once("://").map(|(s, _)| s),
+        kind,
+    ) {
         (_, Some("user"), _) | ("mention-user", _, _) => id.map(|id| {
             let name = label.trim().trim_start_matches('@').trim();
             Mention::User(User {
@@ -503,7 +541,8 @@ mod tests {
 
     #[test]
     fn signed_links_keep_their_text_only() {
-        let (runs, _) = inline("[file](https://prod-files-secure.s3.amazonaws.com/a/b.png?X-Amz-Signature=1)");
+        let (runs, _) =
+            inline("[file](https://prod-files-secure.s3.amazonaws.com/a/b.png?X-Amz-Signature=1)");
         assert_eq!(plain_text(&runs), "file");
         assert_eq!(runs[0].href, None);
     }

@@ -110,7 +110,11 @@ fn strip_up_to_three_spaces(text: &str) -> Option<&str> {
 
 /// The index after the fenced code block opening at `start` (the end of
 /// `lines` when it never closes), and the index of its closing line.
-pub(crate) fn fence_end(lines: &[Line<'_>], start: usize, fence: Fence<'_>) -> (usize, Option<usize>) {
+pub(crate) fn fence_end(
+    lines: &[Line<'_>],
+    start: usize,
+    fence: Fence<'_>,
+) -> (usize, Option<usize>) {
     match lines[start + 1..]
         .iter()
         .position(|l| closes(l.text, fence))
@@ -160,7 +164,12 @@ pub(crate) fn starts_block(text: &str) -> bool {
         return false;
     }
     let hashes = t.bytes().take_while(|&b| b == b'#').count();
-    if (1..=6).contains(&hashes) && t[hashes..].chars().next().is_none_or(|c| c == ' ' || c == '\t') {
+    if (1..=6).contains(&hashes)
+        && t[hashes..]
+            .chars()
+            .next()
+            .is_none_or(|c| c == ' ' || c == '\t')
+    {
         return true;
     }
     if t.starts_with('>') || t.starts_with('|') || is_math_fence(t) || fence(t).is_some() {
@@ -228,10 +237,18 @@ mod tests {
 
     #[test]
     fn block_starts() {
-        for line in ["# h", "- a", "1. a", "10) a", "> q", "---", "| a |", "```", "$$", "<p />", "==="] {
+        for line in [
+            "# h", "- a", "1. a", "10) a", "> q", "---", "| a |", "```", "$$", "<p />", "===",
+        ] {
             assert!(starts_block(line), "{line}");
         }
-        for line in ["#hashtag", "-1 degrees", "plain", "1234567890. no", "a <b>c</b>"] {
+        for line in [
+            "#hashtag",
+            "-1 degrees",
+            "plain",
+            "1234567890. no",
+            "a <b>c</b>",
+        ] {
             assert!(!starts_block(line), "{line}");
         }
     }

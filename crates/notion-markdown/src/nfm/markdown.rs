@@ -9,10 +9,10 @@
 use notion_source::model::{Block, BlockKind, RichText, Table, TableRow};
 use pulldown_cmark::{CodeBlockKind, Event, HeadingLevel, Parser, Tag, TagEnd};
 
+use super::Document;
 use super::build::{self, ItemKind};
 use super::inline::{Inline, is_inline_event, options};
 use super::tags;
-use super::Document;
 
 /// What an open block-level element collects.
 enum Frame<'a> {
@@ -27,13 +27,19 @@ enum Frame<'a> {
     },
     /// A list: the number of its next item (ordered lists), and whether
     /// no item came yet.
-    List { next: Option<u64>, first: bool },
+    List {
+        next: Option<u64>,
+        first: bool,
+    },
     /// Inline content of a paragraph, heading or table cell.
     Inline {
         target: InlineTarget,
         events: Vec<Event<'a>>,
     },
-    Code { language: String, text: String },
+    Code {
+        language: String,
+        text: String,
+    },
     Table {
         rows: Vec<Vec<Vec<RichText>>>,
         row: Vec<Vec<RichText>>,
@@ -62,6 +68,7 @@ enum InlineTarget {
 /// Reads a run of Markdown lines into blocks; `depth` is how deep the run
 /// sits, `max_depth` how deep blocks may nest.
 pub(crate) fn blocks(text: &str, doc: &mut Document, depth: usize, max_depth: usize) -> Vec<Block> {
+    let text = super::prepare::prepare(text);
     let mut walker = Walker {
         doc,
         frames: vec![Frame::Container {
@@ -70,24 +77,44 @@ pub(crate) fn blocks(text: &str, doc: &mut Document, depth: usize, max_depth: us
             blocks: Vec::new(),
             loose: Vec::new(),
         }],
+        containers: 1,
         depth,
         max_depth,
     };
-    for event in Parser::new_ext(text, options()) {
+    let mut parser = Parser::new_ext(&text, options());
+    for event in parser.by_ref() {
         walker.event(event);
     }
     while walker.frames.len() > 1 {
         walker.close();
     }
-    match walker.frames.pop() {
+    let mut blocks = match walker.frames.pop() {
         Some(Frame::Container { blocks, .. }) => blocks,
         _ => Vec::new(),
+    };
+    // Link reference definitions the preparation did not catch (a label
+    // over several lines): CommonMark keeps them out of the document; their
+    // text is kept after the run's blocks.
+    let mut definitions: Vec<std::ops::Range<usize>> = parser
+        .reference_definitions()
+        .iter()
+        .map(|(_, definition)| definition.span.clone())
+        .collect();
+    definitions.sort_by_key(|span| span.start);
+    for span in definitions {
+        if let Some(source) = text.get(span).map(str::trim).filter(|s| !s.is_empty()) {
+            doc.unrecognised.link_definitions += 1;
+            blocks.push(build::paragraph(vec![RichText::plain(source)]));
+        }
     }
+    blocks
 }
 
 struct Walker<'a, 'd> {
     doc: &'d mut Document,
     frames: Vec<Frame<'a>>,
+    /// Container frames among `frames`.
+    containers: usize,
     depth: usize,
     max_depth: usize,
 }
@@ -139,17 +166,9 @@ impl<'a> Walker<'a, '_> {
         }
     }
 
-    /// Container frames open now.
-    fn nesting(&self) -> usize {
-        self.frames
-            .iter()
-            .filter(|f| matches!(f, Frame::Container { .. }))
-            .count()
-    }
-
     fn start(&mut self, tag: Tag<'a>) {
         self.flush_loose();
-        let deep = self.depth + self.nesting() > self.max_depth;
+        let deep = self.depth + self.containers > self.max_depth;
         let frame = match tag {
             Tag::Paragraph => Frame::Inline {
                 target: InlineTarget::Paragraph,
@@ -163,7 +182,11 @@ impl<'a> Walker<'a, '_> {
                 target: InlineTarget::Cell,
                 events: Vec::new(),
             },
-            Tag::BlockQuote(_) => container(if deep { Container::Flat } else { Container::Quote }),
+            Tag::BlockQuote(_) => container(if deep {
+                Container::Flat
+            } else {
+                Container::Quote
+            }),
             Tag::List(start) => Frame::List {
                 next: start,
                 first: true,
@@ -183,7 +206,11 @@ impl<'a> Walker<'a, '_> {
                     }
                     _ => ItemKind::Bullet,
                 };
-                container(if deep { Container::Flat } else { Container::Item(kind) })
+                container(if deep {
+                    Container::Flat
+                } else {
+                    Container::Item(kind)
+                })
             }
             Tag::CodeBlock(kind) => Frame::Code {
                 language: match kind {
@@ -198,6 +225,9 @@ impl<'a> Walker<'a, '_> {
             },
             _ => Frame::Through,
         };
+        if matches!(frame, Frame::Container { .. }) {
+            self.containers += 1;
+        }
         self.frames.push(frame);
     }
 
@@ -210,15 +240,22 @@ impl<'a> Walker<'a, '_> {
         let Some(frame) = self.frames.pop() else {
             return;
         };
+        if matches!(frame, Frame::Container { .. }) {
+            self.containers -= 1;
+        }
         match frame {
             Frame::Inline { target, events } => self.close_inline(target, events),
             Frame::Container {
-                kind, text, mut blocks, ..
+                kind,
+                text,
+                mut blocks,
+                ..
             } => {
                 let text = text.unwrap_or_default();
                 match kind {
                     Container::Quote => {
-                        let block = build::with_children(BlockKind::Quote(build::text(text)), blocks);
+                        let block =
+                            build::with_children(BlockKind::Quote(build::text(text)), blocks);
                         self.push_block(block);
                     }
                     Container::Item(item) => {
@@ -300,7 +337,7 @@ impl<'a> Walker<'a, '_> {
         if let Some(Frame::Container {
             kind, text, blocks, ..
         }) = self.frames.last_mut()
-            && matches!(kind, Container::Quote | Container::Item(_) | Container::Flat)
+            && matches!(kind, Container::Quote | Container::Item(_))
             && text.is_none()
             && blocks.is_empty()
         {
@@ -310,10 +347,13 @@ impl<'a> Walker<'a, '_> {
         self.push_block(build::paragraph(runs));
     }
 
-    /// Adds a block to the innermost container.
+    /// Adds a block to the innermost container (past the nesting limit,
+    /// the innermost one that is not flat: nothing is moved twice).
     fn push_block(&mut self, block: Block) {
         for frame in self.frames.iter_mut().rev() {
-            if let Frame::Container { blocks, .. } = frame {
+            if let Frame::Container { kind, blocks, .. } = frame
+                && *kind != Container::Flat
+            {
                 blocks.push(block);
                 return;
             }
@@ -367,8 +407,13 @@ fn lone_block(events: &[Event<'_>], doc: &mut Document) -> Option<Block> {
         .collect();
     match significant.as_slice() {
         [Event::DisplayMath(expression)] => Some(build::equation(expression.trim())),
-        [Event::Start(Tag::Image { dest_url, .. }), inner @ .., Event::End(TagEnd::Image)]
-            if !inner.iter().any(|e| matches!(e, Event::Start(Tag::Image { .. }))) =>
+        [
+            Event::Start(Tag::Image { dest_url, .. }),
+            inner @ ..,
+            Event::End(TagEnd::Image),
+        ] if !inner
+            .iter()
+            .any(|e| matches!(e, Event::Start(Tag::Image { .. }))) =>
         {
             let mut inline = Inline::new();
             for event in inner {

@@ -67,6 +67,7 @@ mod elements;
 mod inline;
 mod lines;
 mod markdown;
+mod prepare;
 mod scanner;
 mod table;
 mod tags;
@@ -155,12 +156,15 @@ pub struct Unrecognised {
     pub tags: BTreeMap<String, u32>,
     /// Inline closing tags with nothing to close, and mentions never closed.
     pub unmatched: u32,
+    /// Markdown link reference definitions (`[label]: url`), which Notion
+    /// does not write: kept as text.
+    pub link_definitions: u32,
 }
 
 impl Unrecognised {
     /// Everything counted.
     pub fn total(&self) -> u32 {
-        self.tags.values().sum::<u32>() + self.unmatched
+        self.tags.values().sum::<u32>() + self.unmatched + self.link_definitions
     }
 }
 

@@ -70,7 +70,8 @@ impl Parser<'_> {
                 }
                 Start::Math => {
                     let close = lines::math_end(lines, i).unwrap_or(lines.len());
-                    let body: Vec<&str> = lines[i + 1..close].iter().map(|l| l.text.trim()).collect();
+                    let body: Vec<&str> =
+                        lines[i + 1..close].iter().map(|l| l.text.trim()).collect();
                     out.push(build::equation(&body.join("\n")));
                     i = close + 1;
                 }
@@ -99,14 +100,24 @@ impl Parser<'_> {
     }
 
     /// What line `i` starts.
-    fn start<'s>(&self, lines: &[Line<'s>], i: usize, closers: &[Option<usize>], depth: usize) -> Start<'s> {
+    fn start<'s>(
+        &self,
+        lines: &[Line<'s>],
+        i: usize,
+        closers: &[Option<usize>],
+        depth: usize,
+    ) -> Start<'s> {
         let line = lines[i];
         if line.is_blank() {
             return Start::Blank;
         }
         let deep = depth >= MAX_DEPTH;
         if line.is_indented() {
-            return if deep { Start::Markdown } else { Start::Indented };
+            return if deep {
+                Start::Markdown
+            } else {
+                Start::Indented
+            };
         }
         if let Some(fence) = lines::fence(line.text) {
             return Start::Fence(fence);
@@ -125,7 +136,10 @@ impl Parser<'_> {
             };
         }
         match lines::leading_tag(line.text) {
-            Some(tag) if tag.kind != TagKind::Close && elements::leaf(&tag.name, self.version).is_some() => {
+            Some(tag)
+                if tag.kind != TagKind::Close
+                    && elements::leaf(&tag.name, self.version).is_some() =>
+            {
                 Start::Leaf
             }
             _ => Start::Markdown,
@@ -154,7 +168,7 @@ impl Parser<'_> {
             if self.version == MarkdownVersion::V1 && trimmed.starts_with(":::") {
                 if trimmed == ":::" {
                     close_pair(&mut open, &mut closers, ":::", i);
-                } else {
+                } else if elements::callout_div(trimmed).is_some() {
                     open.push((":::".to_string(), i));
                 }
             } else if let Some(tag) = lines::whole_line_tag(trimmed)
@@ -189,7 +203,10 @@ impl Parser<'_> {
                 lines[end].text.trim_start().starts_with('|')
                     && lines[end - 1].text.trim_start().starts_with('|')
             } else {
-                matches!(self.start(lines, end, closers, depth), Start::Blank | Start::Markdown)
+                matches!(
+                    self.start(lines, end, closers, depth),
+                    Start::Blank | Start::Markdown
+                )
             };
             if !continues {
                 break;
@@ -218,7 +235,11 @@ impl Parser<'_> {
         // v1: `## Title {toggle="true"}` is a toggleable heading.
         if attrs.iter().any(|(k, v)| k == "toggle" && v == "true")
             && let Some(Block {
-                kind: BlockKind::Heading1(h) | BlockKind::Heading2(h) | BlockKind::Heading3(h) | BlockKind::Heading4(h),
+                kind:
+                    BlockKind::Heading1(h)
+                    | BlockKind::Heading2(h)
+                    | BlockKind::Heading3(h)
+                    | BlockKind::Heading4(h),
                 ..
             }) = blocks.last_mut()
         {
@@ -248,7 +269,12 @@ impl Parser<'_> {
 
 /// Pairs a closing line with the nearest open one of `name`; openers
 /// above it are left without a pair.
-fn close_pair(open: &mut Vec<(String, usize)>, closers: &mut [Option<usize>], name: &str, at: usize) {
+fn close_pair(
+    open: &mut Vec<(String, usize)>,
+    closers: &mut [Option<usize>],
+    name: &str,
+    at: usize,
+) {
     if let Some(pos) = open.iter().rposition(|(n, _)| n == name) {
         closers[open[pos].1] = Some(at);
         open.truncate(pos);
@@ -270,14 +296,19 @@ fn indented_end(lines: &[Line<'_>], start: usize) -> usize {
 }
 
 /// Puts indented children under the block above them, or after it when it
-/// cannot hold children (a child page, a placeholder, a table).
+/// cannot hold children (a child page, a placeholder, a table, a table of
+/// contents).
 fn attach(out: &mut Vec<Block>, mut children: Vec<Block>) {
     match out.last_mut() {
         Some(parent)
             if !build::is_placeholder(parent)
                 && !matches!(
                     parent.kind,
-                    BlockKind::ChildPage(_) | BlockKind::ChildDatabase(_) | BlockKind::Table(_) | BlockKind::TableRow(_)
+                    BlockKind::ChildPage(_)
+                        | BlockKind::ChildDatabase(_)
+                        | BlockKind::Table(_)
+                        | BlockKind::TableRow(_)
+                        | BlockKind::TableOfContents(_)
                 ) =>
         {
             parent.has_children = true;

@@ -48,7 +48,9 @@ pub(crate) fn parse(tag: &Tag, body: &str, doc: &mut Document) -> Vec<Block> {
                 let close = format!("</{name}>");
                 let end = find_closing(rest, &close).unwrap_or(rest.len());
                 let cell = parse_inline(rest[..end].trim(), doc);
-                rest = rest[end..].strip_prefix(close.as_str()).unwrap_or(&rest[end..]);
+                rest = rest[end..]
+                    .strip_prefix(close.as_str())
+                    .unwrap_or(&rest[end..]);
                 if rows.is_empty() && name == "td" {
                     all_th = false;
                 }

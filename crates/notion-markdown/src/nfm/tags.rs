@@ -237,7 +237,16 @@ mod tests {
 
     #[test]
     fn rejects_what_is_not_a_tag() {
-        for text in ["a <b>", "<", "< b>", "<1>", "<b", "<b x=\"open>", "</b x>", "<b\"x\">"] {
+        for text in [
+            "a <b>",
+            "<",
+            "< b>",
+            "<1>",
+            "<b",
+            "<b x=\"open>",
+            "</b x>",
+            "<b\"x\">",
+        ] {
             assert_eq!(scan(text), None, "{text}");
         }
     }

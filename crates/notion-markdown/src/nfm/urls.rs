@@ -101,7 +101,11 @@ mod tests {
         let page = "034ed4ca7ab151cb83996ea3f2d74850";
         let block = "490ab070-3487-5152-8c71-761fcdfe901f";
         assert_eq!(
-            id_in_url(&format!("https://www.notion.so/Kitchen-Sink-{page}#{}", block.replace('-', ""))).as_deref(),
+            id_in_url(&format!(
+                "https://www.notion.so/Kitchen-Sink-{page}#{}",
+                block.replace('-', "")
+            ))
+            .as_deref(),
             Some(block)
         );
         assert_eq!(
@@ -113,7 +117,10 @@ mod tests {
             Some(block)
         );
         assert_eq!(id_in_url("https://www.notion.so/help"), None);
-        assert_eq!(id_in_url("https://x.so/ff034ed4ca7ab151cb83996ea3f2d74850").as_deref(), Some("034ed4ca-7ab1-51cb-8399-6ea3f2d74850"));
+        assert_eq!(
+            id_in_url("https://x.so/ff034ed4ca7ab151cb83996ea3f2d74850").as_deref(),
+            Some("034ed4ca-7ab1-51cb-8399-6ea3f2d74850")
+        );
     }
 
     #[test]
@@ -123,6 +130,9 @@ mod tests {
         assert!(!is_signed("https://images.example.com/lake.jpg"));
         assert_eq!(file_name(signed).as_deref(), Some("diagram v2.png"));
         assert_eq!(file_name("https://www.notion.so/Page-abc"), None);
-        assert_eq!(without_query(signed), "https://prod-files-secure.s3.us-west-2.amazonaws.com/w/f/diagram%20v2.png");
+        assert_eq!(
+            without_query(signed),
+            "https://prod-files-secure.s3.us-west-2.amazonaws.com/w/f/diagram%20v2.png"
+        );
     }
 }

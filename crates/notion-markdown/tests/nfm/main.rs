@@ -3,5 +3,7 @@
 //! input, and the kitchen sink and a synthetic workspace read through the
 //! mock's markdown endpoint over HTTP, against the block renderer's output.
 
+mod examples;
+mod robustness;
 mod support;
 mod workspaces;

@@ -10,8 +10,8 @@ use futures::TryStreamExt;
 use notion_markdown::nfm::{self, Document, MarkdownVersion, Refetch};
 use notion_markdown::{RenderContext, RenderedPage, render_page};
 use notion_mock::{MockConfig, MockServer, Workspace};
-use notion_source::model::{Block, BlockKind, PageTree, PropertyKind};
 use notion_source::client::RateLimit;
+use notion_source::model::{Block, BlockKind, PageTree, PropertyKind};
 use notion_source::{ClientConfig, ClientError, NotionClient, SecretToken};
 
 /// A mock server and a client of it.
@@ -49,7 +49,11 @@ impl Mock {
     /// A page through the markdown endpoint, every placeholder that can be
     /// read again read and spliced in; also the raw answers' placeholders
     /// that answered 404 (content not shared).
-    pub async fn markdown_document(&self, page_id: &str, version: MarkdownVersion) -> (Document, Vec<String>) {
+    pub async fn markdown_document(
+        &self,
+        page_id: &str,
+        version: MarkdownVersion,
+    ) -> (Document, Vec<String>) {
         let answer = self
             .client
             .page_markdown(page_id, version)
@@ -66,19 +70,24 @@ impl Mock {
                 .cloned();
             let Some(placeholder) = next else { break };
             tried.insert(placeholder.block_id.clone());
-            let id = placeholder.block_id.clone().expect("refetchable placeholders have ids");
+            let id = placeholder
+                .block_id
+                .clone()
+                .expect("refetchable placeholders have ids");
             match placeholder.refetch() {
                 Refetch::Markdown => match self.client.page_markdown(&id, version).await {
                     Ok(answer) => {
                         let replacement = nfm::parse(&answer.markdown, version);
-                        doc.splice(&id, replacement).expect("placeholder is in the tree");
+                        doc.splice(&id, replacement)
+                            .expect("placeholder is in the tree");
                     }
                     Err(ClientError::Api { body, .. }) if body.status == 404 => unshared.push(id),
                     Err(e) => panic!("refetch {id}: {e}"),
                 },
                 Refetch::Block => {
                     let block = self.block_tree(&id).await;
-                    doc.splice_blocks(&id, vec![block]).expect("placeholder is in the tree");
+                    doc.splice_blocks(&id, vec![block])
+                        .expect("placeholder is in the tree");
                 }
                 Refetch::Nothing => {}
             }
@@ -119,7 +128,9 @@ pub fn block_trees(workspace: &Workspace) -> Vec<PageTree> {
         .page_ids()
         .into_iter()
         .map(|id| {
-            let json = workspace.page_tree_json(&id).expect("listed pages have trees");
+            let json = workspace
+                .page_tree_json(&id)
+                .expect("listed pages have trees");
             serde_json::from_value(json).expect("page trees deserialize")
         })
         .collect()
@@ -130,8 +141,10 @@ pub fn block_trees(workspace: &Workspace) -> Vec<PageTree> {
 pub fn context(trees: &[PageTree]) -> RenderContext {
     let mut ctx = RenderContext::default();
     for tree in trees {
-        ctx.page_titles.insert(tree.page.id.clone(), tree.page.title());
-        ctx.page_urls.insert(tree.page.id.clone(), tree.page.url.clone());
+        ctx.page_titles
+            .insert(tree.page.id.clone(), tree.page.title());
+        ctx.page_urls
+            .insert(tree.page.id.clone(), tree.page.url.clone());
         for block in &tree.blocks {
             block.walk(&mut |b: &Block| {
                 if let BlockKind::ChildDatabase(db) = &b.kind {
@@ -163,7 +176,9 @@ pub fn text_pieces(markdown: &str) -> Vec<String> {
         | Options::ENABLE_MATH;
     TextMergeStream::new(Parser::new_ext(markdown, options))
         .filter_map(|event| match event {
-            Event::Text(t) | Event::Code(t) | Event::InlineMath(t) | Event::DisplayMath(t) => Some(squash(&t)),
+            Event::Text(t) | Event::Code(t) | Event::InlineMath(t) | Event::DisplayMath(t) => {
+                Some(squash(&t))
+            }
             _ => None,
         })
         .filter(|t| !t.is_empty())

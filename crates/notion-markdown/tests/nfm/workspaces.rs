@@ -43,12 +43,19 @@ struct Compared {
     unshared: Vec<Vec<String>>,
 }
 
-async fn compare(workspace: Workspace, version: MarkdownVersion, block_limit: usize) -> (Compared, Mock) {
+async fn compare(
+    workspace: Workspace,
+    version: MarkdownVersion,
+    block_limit: usize,
+) -> (Compared, Mock) {
     let trees = block_trees(&workspace);
     let ctx = context(&trees);
     let mock = Mock::start(workspace, block_limit).await;
     let mut compared = Compared {
-        blocks: trees.iter().map(|t| render_blocks(t, &ctx).markdown).collect(),
+        blocks: trees
+            .iter()
+            .map(|t| render_blocks(t, &ctx).markdown)
+            .collect(),
         converted: Vec::new(),
         unshared: Vec::new(),
         trees: Vec::new(),
@@ -65,7 +72,12 @@ async fn compare(workspace: Workspace, version: MarkdownVersion, block_limit: us
 /// The block strategy's text pieces the markdown strategy lacks, by page title.
 fn missing(compared: &Compared) -> BTreeMap<String, Vec<String>> {
     let mut out = BTreeMap::new();
-    for ((tree, blocks), converted) in compared.trees.iter().zip(&compared.blocks).zip(&compared.converted) {
+    for ((tree, blocks), converted) in compared
+        .trees
+        .iter()
+        .zip(&compared.blocks)
+        .zip(&compared.converted)
+    {
         let have = text_content(&converted.page.markdown);
         let lacking: Vec<String> = text_pieces(blocks)
             .into_iter()
@@ -101,11 +113,23 @@ async fn kitchen_sink_v2_keeps_every_text_but_the_listed_exceptions() {
     let met = check_texts(&compared);
     // Every exception is real: each one is met.
     for (text, why) in EXCEPTIONS {
-        assert!(met.iter().any(|m| m == text), "exception never met: {text:?} ({why})");
+        assert!(
+            met.iter().any(|m| m == text),
+            "exception never met: {text:?} ({why})"
+        );
     }
     for converted in &compared.converted {
-        assert_eq!(converted.unrecognised.total(), 0, "{:?}", converted.unrecognised);
-        assert!(converted.placeholders.is_empty(), "{:?}", converted.placeholders);
+        assert_eq!(
+            converted.unrecognised.total(),
+            0,
+            "{:?}",
+            converted.unrecognised
+        );
+        assert!(
+            converted.placeholders.is_empty(),
+            "{:?}",
+            converted.placeholders
+        );
         assert!(!converted.page.markdown.contains("X-Amz-"));
         assert!(!converted.page.markdown.contains("prod-files-secure"));
     }
@@ -126,7 +150,10 @@ async fn kitchen_sink_v2_keeps_every_text_but_the_listed_exceptions() {
 async fn kitchen_sink_pages_match_their_golden_markdown() {
     let (compared, _mock) = compare(Workspace::kitchen_sink(), MarkdownVersion::V2, 20_000).await;
     for (tree, converted) in compared.trees.iter().zip(&compared.converted) {
-        insta::assert_snapshot!(snapshot_name(&tree.page.id, &tree.page.title()), converted.page.markdown);
+        insta::assert_snapshot!(
+            snapshot_name(&tree.page.id, &tree.page.title()),
+            converted.page.markdown
+        );
     }
 }
 
@@ -135,7 +162,12 @@ async fn kitchen_sink_v1_keeps_every_text_but_the_listed_exceptions() {
     let (compared, _mock) = compare(Workspace::kitchen_sink(), MarkdownVersion::V1, 20_000).await;
     check_texts(&compared);
     for converted in &compared.converted {
-        assert_eq!(converted.unrecognised.total(), 0, "{:?}", converted.unrecognised);
+        assert_eq!(
+            converted.unrecognised.total(),
+            0,
+            "{:?}",
+            converted.unrecognised
+        );
     }
 }
 
@@ -157,7 +189,12 @@ async fn synthetic_workspace_keeps_every_text_in_both_versions() {
             .zip(&compared.converted)
             .filter(|(b, c)| **b == c.page.markdown)
             .count();
-        assert_eq!(same, compared.blocks.len(), "{version:?}: {same} of {} identical", compared.blocks.len());
+        assert_eq!(
+            same,
+            compared.blocks.len(),
+            "{version:?}: {same} of {} identical",
+            compared.blocks.len()
+        );
     }
 }
 
@@ -166,7 +203,12 @@ async fn truncated_answers_spliced_back_read_as_whole_ones() {
     let (whole, _) = compare(Workspace::kitchen_sink(), MarkdownVersion::V2, 20_000).await;
     let (cut, mock) = compare(Workspace::kitchen_sink(), MarkdownVersion::V2, 7).await;
     for ((tree, a), b) in whole.trees.iter().zip(&whole.converted).zip(&cut.converted) {
-        assert_eq!(a.page.markdown, b.page.markdown, "page {:?}", tree.page.title());
+        assert_eq!(
+            a.page.markdown,
+            b.page.markdown,
+            "page {:?}",
+            tree.page.title()
+        );
     }
     // The crawl made exactly the requests the oracle says are the fewest.
     let min = mock.server.workspace().min_requests_markdown(7);
@@ -185,7 +227,13 @@ async fn truncated_answers_spliced_back_read_as_whole_ones() {
 async fn unshared_child_pages_are_placeholders_that_answer_404() {
     let workspace = Workspace::kitchen_sink();
     let trees = block_trees(&workspace);
-    let level_1 = trees.iter().find(|t| t.page.title() == "Level 1").unwrap().page.id.clone();
+    let level_1 = trees
+        .iter()
+        .find(|t| t.page.title() == "Level 1")
+        .unwrap()
+        .page
+        .id
+        .clone();
     let hidden = trees
         .iter()
         .find(|t| t.page.title() == "Hidden from search")
@@ -202,7 +250,12 @@ async fn unshared_child_pages_are_placeholders_that_answer_404() {
     assert!(doc.child_pages.iter().all(|c| c.id != hidden));
     let page = &trees.iter().find(|t| t.page.id == level_1).unwrap().page;
     let converted = doc.render(page, &Default::default());
-    assert!(converted.page.markdown.contains("<!-- unsupported: child_page -->"));
+    assert!(
+        converted
+            .page
+            .markdown
+            .contains("<!-- unsupported: child_page -->")
+    );
     assert_eq!(converted.page.unsupported[0].block_id, hidden);
 }
 
@@ -210,7 +263,13 @@ async fn unshared_child_pages_are_placeholders_that_answer_404() {
 fn snapshot_name(id: &str, title: &str) -> String {
     let slug: String = title
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
         .collect();
     let slug: Vec<&str> = slug.split('-').filter(|s| !s.is_empty()).collect();
     format!("{}-{}", slug.join("-"), &id[..8])

@@ -94,7 +94,9 @@ impl Writer<'_> {
         let mut parts = Vec::with_capacity(ids.len());
         let mut number: Option<u64> = None;
         for id in ids {
-            let Some(node) = self.ws.node(id) else { continue };
+            let Some(node) = self.ws.node(id) else {
+                continue;
+            };
             let obj = self.ws.render_block(&node);
             let kind = obj["type"].as_str().unwrap_or_default().to_string();
             if obj["in_trash"].as_bool() == Some(true) || obj["archived"].as_bool() == Some(true) {
@@ -102,7 +104,9 @@ impl Writer<'_> {
             }
             number = match (kind.as_str(), number) {
                 ("numbered_list_item", Some(n)) => Some(n + 1),
-                ("numbered_list_item", None) => Some(obj[&kind]["list_start_index"].as_u64().unwrap_or(1)),
+                ("numbered_list_item", None) => {
+                    Some(obj[&kind]["list_start_index"].as_u64().unwrap_or(1))
+                }
                 _ => None,
             };
             if let Some(text) = self.block(id, &node, obj, number.unwrap_or(1)) {
@@ -123,7 +127,10 @@ impl Writer<'_> {
                 if !page.shared {
                     return Some(self.placeholder(id, "child_page", Reason::Unshared));
                 }
-                let url = page.object.value()["url"].as_str().unwrap_or_default().to_string();
+                let url = page.object.value()["url"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string();
                 return Some(format!(
                     "<page url=\"{}\">{}</page>",
                     attribute(&url),
@@ -160,7 +167,10 @@ impl Writer<'_> {
         let children = self.ws.child_ids(node);
         let v2 = self.syntax == Syntax::V2;
         let text = |w: &Self, key: &str| inline::write(&content[key], w.syntax, Place::Block);
-        let color = content["color"].as_str().filter(|c| *c != "default").map(color_name);
+        let color = content["color"]
+            .as_str()
+            .filter(|c| *c != "default")
+            .map(color_name);
         Some(match kind.as_str() {
             "paragraph" => {
                 let t = text(self, "rich_text");
@@ -170,9 +180,15 @@ impl Writer<'_> {
                         (Some(c), false) => format!("<p color=\"{c}\">{t}</p>"),
                         (None, false) => t,
                     },
-                    (true, false) => self.titled("p", attrs(&[("color", color.as_deref())]), &t, &children),
+                    (true, false) => {
+                        self.titled("p", attrs(&[("color", color.as_deref())]), &t, &children)
+                    }
                     (false, _) => {
-                        let line = if t.is_empty() { "<empty-block/>".to_string() } else { suffixed(t, color.as_deref()) };
+                        let line = if t.is_empty() {
+                            "<empty-block/>".to_string()
+                        } else {
+                            suffixed(t, color.as_deref())
+                        };
                         self.with_indented(line, &children)
                     }
                 }
@@ -180,11 +196,15 @@ impl Writer<'_> {
             "heading_1" | "heading_2" | "heading_3" | "heading_4" => {
                 let level = kind[8..].parse::<usize>().unwrap_or(1);
                 let t = text(self, "rich_text");
-                let toggleable = content["is_toggleable"].as_bool() == Some(true) || !children.is_empty();
+                let toggleable =
+                    content["is_toggleable"].as_bool() == Some(true) || !children.is_empty();
                 match (v2, toggleable) {
                     (true, true) => self.titled(
                         "toggle",
-                        attrs(&[("heading", Some(&format!("h{level}"))), ("color", color.as_deref())]),
+                        attrs(&[
+                            ("heading", Some(&format!("h{level}"))),
+                            ("color", color.as_deref()),
+                        ]),
                         &t,
                         &children,
                     ),
@@ -211,16 +231,28 @@ impl Writer<'_> {
                 };
                 let t = text(self, "rich_text");
                 let line = format!("{marker}{t}");
-                let line = if v2 { line } else { suffixed(line, color.as_deref()) };
+                let line = if v2 {
+                    line
+                } else {
+                    suffixed(line, color.as_deref())
+                };
                 self.with_indented(line, &children)
             }
             "toggle" => {
                 let t = text(self, "rich_text");
                 if v2 {
-                    self.titled("toggle", attrs(&[("color", color.as_deref())]), &t, &children)
+                    self.titled(
+                        "toggle",
+                        attrs(&[("color", color.as_deref())]),
+                        &t,
+                        &children,
+                    )
                 } else {
                     let body = self.indented_children(&children);
-                    let mut out = format!("<details{}>\n<summary>{t}</summary>", attrs(&[("color", color.as_deref())]));
+                    let mut out = format!(
+                        "<details{}>\n<summary>{t}</summary>",
+                        attrs(&[("color", color.as_deref())])
+                    );
                     if !body.is_empty() {
                         out.push('\n');
                         out.push_str(&body);
@@ -232,11 +264,20 @@ impl Writer<'_> {
             "quote" => {
                 let t = text(self, "rich_text");
                 if v2 && (!children.is_empty() || color.is_some()) {
-                    self.titled("quote", attrs(&[("color", color.as_deref())]), &t, &children)
+                    self.titled(
+                        "quote",
+                        attrs(&[("color", color.as_deref())]),
+                        &t,
+                        &children,
+                    )
                 } else {
                     let quoted: Vec<String> = t.split('\n').map(|l| format!("> {l}")).collect();
                     let line = quoted.join("\n");
-                    let line = if v2 { line } else { suffixed(line, color.as_deref()) };
+                    let line = if v2 {
+                        line
+                    } else {
+                        suffixed(line, color.as_deref())
+                    };
                     self.with_indented(line, &children)
                 }
             }
@@ -244,7 +285,9 @@ impl Writer<'_> {
                 let t = text(self, "rich_text");
                 let icon = match content["icon"]["type"].as_str() {
                     Some("emoji") => content["icon"]["emoji"].as_str().map(str::to_string),
-                    Some("custom_emoji") => content["icon"]["custom_emoji"]["name"].as_str().map(|n| format!(":{n}:")),
+                    Some("custom_emoji") => content["icon"]["custom_emoji"]["name"]
+                        .as_str()
+                        .map(|n| format!(":{n}:")),
                     _ => None,
                 };
                 let attributes = attrs(&[("icon", icon.as_deref()), ("color", color.as_deref())]);
@@ -271,7 +314,10 @@ impl Writer<'_> {
             }
             "divider" => "---".to_string(),
             "table_of_contents" => match self.syntax {
-                Syntax::V2 => format!("<table-of-contents{} />", attrs(&[("color", color.as_deref())])),
+                Syntax::V2 => format!(
+                    "<table-of-contents{} />",
+                    attrs(&[("color", color.as_deref())])
+                ),
                 Syntax::V1 => "<table_of_contents/>".to_string(),
             },
             "column_list" => self.wrapped("columns", String::new(), &children),
@@ -285,10 +331,17 @@ impl Writer<'_> {
             "synced_block" => {
                 let (tag, target) = match synced_from(&obj) {
                     Some(original) => (
-                        if v2 { "synced-block-reference" } else { "synced_block_reference" },
+                        if v2 {
+                            "synced-block-reference"
+                        } else {
+                            "synced_block_reference"
+                        },
                         original,
                     ),
-                    None => (if v2 { "synced-block" } else { "synced_block" }, id.to_string()),
+                    None => (
+                        if v2 { "synced-block" } else { "synced_block" },
+                        id.to_string(),
+                    ),
                 };
                 let url = self.block_url(&target);
                 self.wrapped(tag, attrs(&[("url", Some(&url))]), &children)
@@ -300,8 +353,12 @@ impl Writer<'_> {
                 let caption = text(self, "caption");
                 let media = match (kind.as_str(), self.syntax) {
                     ("image", _) => format!("![{caption}]({})", destination(url)),
-                    (tag, Syntax::V2) => format!("<{tag} source=\"{}\">{caption}</{tag}>", attribute(url)),
-                    (tag, Syntax::V1) => format!("<{tag} src=\"{}\">{caption}</{tag}>", attribute(url)),
+                    (tag, Syntax::V2) => {
+                        format!("<{tag} source=\"{}\">{caption}</{tag}>", attribute(url))
+                    }
+                    (tag, Syntax::V1) => {
+                        format!("<{tag} src=\"{}\">{caption}</{tag}>", attribute(url))
+                    }
                 };
                 self.with_indented(media, &children)
             }
@@ -311,7 +368,9 @@ impl Writer<'_> {
                 let title = text(self, "title");
                 if v2 {
                     let sections = ["summary", "notes", "transcript"].map(|s| {
-                        content["children"][format!("{s}_block_id")].as_str().map(str::to_string)
+                        content["children"][format!("{s}_block_id")]
+                            .as_str()
+                            .map(str::to_string)
                     });
                     let mut parts = vec![format!("<meeting-notes>\n{}", or_empty(&title))];
                     for child in &children {
@@ -319,7 +378,10 @@ impl Writer<'_> {
                         if part.is_empty() {
                             continue;
                         }
-                        match sections.iter().position(|s| s.as_deref() == Some(child.as_str())) {
+                        match sections
+                            .iter()
+                            .position(|s| s.as_deref() == Some(child.as_str()))
+                        {
                             Some(at) => {
                                 let name = ["summary", "notes", "transcript"][at];
                                 parts.push(format!(
@@ -374,7 +436,13 @@ impl Writer<'_> {
 
     /// v2 container with a title: `<tag attrs>`, the title (`<p />` when
     /// empty and children follow), a blank line, the children, `</tag>`.
-    fn titled(&mut self, tag: &str, attributes: String, title: &str, children: &[String]) -> String {
+    fn titled(
+        &mut self,
+        tag: &str,
+        attributes: String,
+        title: &str,
+        children: &[String],
+    ) -> String {
         let body = self.blocks(children);
         let mut out = format!("<{tag}{attributes}>");
         match (title.is_empty(), body.is_empty()) {
@@ -408,12 +476,19 @@ impl Writer<'_> {
         if body.is_empty() {
             return line;
         }
-        let first_is_item = children.first().and_then(|id| self.ws.node(id)).is_some_and(|n| {
-            let kind = &self.ws.render_block(&n)["type"];
-            kind == "bulleted_list_item" || kind == "numbered_list_item" || kind == "to_do"
-        });
+        let first_is_item = children
+            .first()
+            .and_then(|id| self.ws.node(id))
+            .is_some_and(|n| {
+                let kind = &self.ws.render_block(&n)["type"];
+                kind == "bulleted_list_item" || kind == "numbered_list_item" || kind == "to_do"
+            });
         // A nested list follows its item's line; other children a blank line later.
-        let gap = if self.syntax == Syntax::V1 || first_is_item { "\n" } else { "\n\n" };
+        let gap = if self.syntax == Syntax::V1 || first_is_item {
+            "\n"
+        } else {
+            "\n\n"
+        };
         format!("{line}{gap}{body}")
     }
 
@@ -421,7 +496,13 @@ impl Writer<'_> {
     fn indented_children(&mut self, children: &[String]) -> String {
         let body = self.blocks(children);
         body.split('\n')
-            .map(|l| if l.is_empty() { String::new() } else { format!("\t{l}") })
+            .map(|l| {
+                if l.is_empty() {
+                    String::new()
+                } else {
+                    format!("\t{l}")
+                }
+            })
             .collect::<Vec<_>>()
             .join("\n")
     }
@@ -434,7 +515,9 @@ impl Writer<'_> {
         }
         let mut parts = Vec::new();
         for child in children {
-            let Some(node) = self.ws.node(child) else { continue };
+            let Some(node) = self.ws.node(child) else {
+                continue;
+            };
             let obj = self.ws.render_block(&node);
             if obj["type"] != "paragraph" {
                 parts.extend(self.block_list(std::slice::from_ref(child)));
@@ -442,9 +525,16 @@ impl Writer<'_> {
             }
             self.budget = self.budget.saturating_sub(1);
             let label = inline::write(&obj["paragraph"]["rich_text"], self.syntax, Place::Block);
-            let icon = obj["paragraph"]["icon"]["emoji"].as_str().map(str::to_string);
+            let icon = obj["paragraph"]["icon"]["emoji"]
+                .as_str()
+                .map(str::to_string);
             let grandchildren = self.ws.child_ids(&node);
-            parts.push(self.titled("tab", attrs(&[("icon", icon.as_deref())]), &label, &grandchildren));
+            parts.push(self.titled(
+                "tab",
+                attrs(&[("icon", icon.as_deref())]),
+                &label,
+                &grandchildren,
+            ));
         }
         format!("<tabs>\n{}\n</tabs>", parts.join("\n"))
     }
@@ -458,7 +548,12 @@ impl Writer<'_> {
             .iter()
             .filter_map(|id| self.ws.node(id).map(|n| self.ws.render_block(&n)))
             .filter(|row| row["type"] == "table_row")
-            .map(|row| row["table_row"]["cells"].as_array().cloned().unwrap_or_default())
+            .map(|row| {
+                row["table_row"]["cells"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default()
+            })
             .collect();
         self.budget = self.budget.saturating_sub(cells.len());
         let width = cells
@@ -471,7 +566,10 @@ impl Writer<'_> {
             let line = |cells: &[Value]| {
                 let mut out = String::from("|");
                 for i in 0..width {
-                    let cell = cells.get(i).map(|c| inline::write(c, Syntax::V2, Place::PipeCell)).unwrap_or_default();
+                    let cell = cells
+                        .get(i)
+                        .map(|c| inline::write(c, Syntax::V2, Place::PipeCell))
+                        .unwrap_or_default();
                     out.push_str(&format!(" {cell} |"));
                 }
                 out
@@ -485,11 +583,15 @@ impl Writer<'_> {
             Syntax::V2 => ("", ""),
             Syntax::V1 => ("\t", "\t\t"),
         };
-        let mut out = format!("<table header-row=\"{header_row}\" header-column=\"{header_column}\">");
+        let mut out =
+            format!("<table header-row=\"{header_row}\" header-column=\"{header_column}\">");
         for row in &cells {
             out.push_str(&format!("\n{row_indent}<tr>"));
             for i in 0..width {
-                let cell = row.get(i).map(|c| inline::write(c, self.syntax, Place::TagCell)).unwrap_or_default();
+                let cell = row
+                    .get(i)
+                    .map(|c| inline::write(c, self.syntax, Place::TagCell))
+                    .unwrap_or_default();
                 out.push_str(&format!("\n{cell_indent}<td>{cell}</td>"));
             }
             out.push_str(&format!("\n{row_indent}</tr>"));

@@ -91,7 +91,8 @@ impl Workspace {
                         Reason::Unshared => min.refetch_markdown += 1,
                         Reason::Unsupported => {
                             min.retrieve_block += 1;
-                            min.block_children += self.subtree_children(&placeholder.id, &mut walked);
+                            min.block_children +=
+                                self.subtree_children(&placeholder.id, &mut walked);
                         }
                     }
                 }

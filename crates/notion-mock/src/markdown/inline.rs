@@ -72,7 +72,11 @@ fn run_text(run: &Value, syntax: Syntax, place: Place, before: Option<char>) -> 
     if inner.is_empty() {
         return inner;
     }
-    let styles: [(&str, &str, &str); 3] = [("italic", "*", "i"), ("bold", "**", "b"), ("strikethrough", "~~", "s")];
+    let styles: [(&str, &str, &str); 3] = [
+        ("italic", "*", "i"),
+        ("bold", "**", "b"),
+        ("strikethrough", "~~", "s"),
+    ];
     // Markdown markers pair only around text that starts and ends with a
     // letter or digit, and never right after another marker.
     let bare = match kind {
@@ -135,11 +139,16 @@ fn mention(run: &Value, syntax: Syntax) -> (String, Option<String>) {
             let id = m[kind]["id"].as_str().unwrap_or_default();
             let url = match kind {
                 "data_source" => format!("collection://{id}"),
-                _ => href.map_or_else(|| format!("https://www.notion.so/{}", id.replace('-', "")), str::to_string),
+                _ => href.map_or_else(
+                    || format!("https://www.notion.so/{}", id.replace('-', "")),
+                    str::to_string,
+                ),
             };
             let url = attribute(&url);
             match (v2, kind) {
-                (true, "database") => format!("<mention url=\"{url}\" type=\"database\">{plain}</mention>"),
+                (true, "database") => {
+                    format!("<mention url=\"{url}\" type=\"database\">{plain}</mention>")
+                }
                 (true, _) => format!("<mention url=\"{url}\">{plain}</mention>"),
                 (false, kind) => {
                     let tag = format!("mention-{}", kind.replace('_', "-"));
@@ -150,11 +159,17 @@ fn mention(run: &Value, syntax: Syntax) -> (String, Option<String>) {
         "date" => date(&m["date"], syntax),
         "link_preview" => {
             let url = m["link_preview"]["url"].as_str().unwrap_or(plain);
-            return (escape(url, syntax, Place::Block, false), Some(url.to_string()));
+            return (
+                escape(url, syntax, Place::Block, false),
+                Some(url.to_string()),
+            );
         }
         "link_mention" => {
             let url = m["link_mention"]["href"].as_str().or(href).unwrap_or(plain);
-            return (escape(plain, syntax, Place::Block, false), Some(url.to_string()));
+            return (
+                escape(plain, syntax, Place::Block, false),
+                Some(url.to_string()),
+            );
         }
         // Template mentions, custom emoji (`:name:`) and kinds to come: their text.
         _ => escape(plain, syntax, Place::Block, false),
@@ -308,7 +323,10 @@ mod tests {
             text("a ", json!({})),
             text("bold", json!({"bold": true})),
             text(" and ", json!({})),
-            text(" spaced", json!({"italic": true, "underline": true, "color": "red_background"})),
+            text(
+                " spaced",
+                json!({"italic": true, "underline": true, "color": "red_background"})
+            ),
         ]);
         assert_eq!(
             write(&runs, Syntax::V2, Place::Block),
@@ -322,8 +340,14 @@ mod tests {
             escape("# 1. *a* <b>\n- x\n2) y", Syntax::V2, Place::Block, true),
             "\\# 1. \\*a\\* \\<b\\>\\\n\\- x\\\n2\\) y"
         );
-        assert_eq!(escape("a|b\nc", Syntax::V2, Place::PipeCell, false), "a\\|b<br />c");
-        assert_eq!(escape("a\nb {c}", Syntax::V1, Place::Block, false), "a<br>b \\{c\\}");
+        assert_eq!(
+            escape("a|b\nc", Syntax::V2, Place::PipeCell, false),
+            "a\\|b<br />c"
+        );
+        assert_eq!(
+            escape("a\nb {c}", Syntax::V1, Place::Block, false),
+            "a<br>b \\{c\\}"
+        );
     }
 
     #[test]

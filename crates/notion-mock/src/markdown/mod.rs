@@ -79,7 +79,12 @@ impl Answer {
 
 /// The answer for a page id (its blocks) or a block id (the block and its
 /// subtree); `None` when neither is there for the integration.
-pub(crate) fn answer(ws: &Workspace, id: &str, syntax: Syntax, block_limit: usize) -> Option<Answer> {
+pub(crate) fn answer(
+    ws: &Workspace,
+    id: &str,
+    syntax: Syntax,
+    block_limit: usize,
+) -> Option<Answer> {
     let (page, ids) = match ws.shared_page(id) {
         Some(page) => (id.to_string(), ws.top_level_ids(page)),
         None => match ws.node(id).filter(|n| ws.node_shared(n))? {
