@@ -244,7 +244,7 @@ async fn unshared_child_pages_are_placeholders_that_answer_404() {
     let mock = Mock::start(workspace, 20_000).await;
     mock.server.edit(|ws| ws.unshare_page(&hidden)).unwrap();
     let (doc, unshared) = mock.markdown_document(&level_1, MarkdownVersion::V2).await;
-    assert_eq!(unshared, [hidden.clone()]);
+    assert_eq!(unshared, std::slice::from_ref(&hidden));
     assert_eq!(doc.placeholders.len(), 1);
     assert_eq!(doc.placeholders[0].type_name, "child_page");
     assert!(doc.child_pages.iter().all(|c| c.id != hidden));

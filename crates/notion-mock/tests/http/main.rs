@@ -7,5 +7,6 @@ mod dataset;
 mod edits;
 mod envelopes;
 mod limits;
+mod markdown;
 mod pagination;
 mod query;
