@@ -267,15 +267,7 @@ impl Inline {
             last.plain_text.push_str(text);
             return;
         }
-        self.runs.push(RichText {
-            plain_text: text.to_string(),
-            href: link.clone(),
-            annotations,
-            kind: RichTextKind::Text(TextContent {
-                content: text.to_string(),
-                link: link.map(|url| Link { url }),
-            }),
-        });
+        self.runs.push(text_run(text, annotations, link));
     }
 
     /// An inline tag: a style, a break, a mention, or text.
@@ -357,6 +349,19 @@ impl Inline {
     }
 }
 
+/// A text run, linked to `link` if given.
+fn text_run(text: &str, annotations: Annotations, link: Option<String>) -> RichText {
+    RichText {
+        plain_text: text.to_string(),
+        href: link.clone(),
+        annotations,
+        kind: RichTextKind::Text(TextContent {
+            content: text.to_string(),
+            link: link.map(|url| Link { url }),
+        }),
+    }
+}
+
 fn is_mention(name: &str) -> bool {
     name == "mention" || name.starts_with("mention-") && name != "mention-date"
 }
@@ -419,15 +424,7 @@ fn mention(tag: &Tag, label: &str, annotations: Annotations) -> RichText {
         },
         None => {
             let link = (!url.is_empty() && !is_signed(url)).then(|| url.to_string());
-            RichText {
-                plain_text: plain.to_string(),
-                href: link.clone(),
-                annotations,
-                kind: RichTextKind::Text(TextContent {
-                    content: plain.to_string(),
-                    link: link.map(|url| Link { url }),
-                }),
-            }
+            text_run(plain, annotations, link)
         }
     }
 }

@@ -1,23 +1,8 @@
 //! Hand-written Notion-flavoured Markdown, each construct of both versions,
 //! converted, against the Markdown the block renderer writes for it.
 
+use crate::support::{PAGE_URL, page};
 use notion_markdown::nfm::{self, ConvertOptions, Converted, MarkdownVersion, Refetch};
-use notion_source::model::Page;
-
-const PAGE_URL: &str = "https://www.notion.so/Test-0000000000000000000000000000000a";
-
-fn page() -> Page {
-    serde_json::from_value(serde_json::json!({
-        "id": "00000000-0000-0000-0000-00000000000a",
-        "created_time": "2026-07-04T09:08:00.000Z",
-        "last_edited_time": "2026-07-04T09:08:00.000Z",
-        "parent": {"type": "workspace", "workspace": true},
-        "url": PAGE_URL,
-        "properties": {"title": {"id": "title", "type": "title", "title": [
-            {"type": "text", "text": {"content": "Test"}, "plain_text": "Test"}]}}
-    }))
-    .expect("page deserializes")
-}
 
 fn convert_as(markdown: &str, version: MarkdownVersion) -> Converted {
     nfm::convert(

@@ -11,7 +11,7 @@ use notion_markdown::nfm::{self, Document, MarkdownVersion, Refetch};
 use notion_markdown::{RenderContext, RenderedPage, render_page};
 use notion_mock::{MockConfig, MockServer, Workspace};
 use notion_source::client::RateLimit;
-use notion_source::model::{Block, BlockKind, PageTree, PropertyKind};
+use notion_source::model::{Block, BlockKind, Page, PageTree, PropertyKind};
 use notion_source::{ClientConfig, ClientError, NotionClient, SecretToken};
 
 /// A mock server and a client of it.
@@ -120,6 +120,23 @@ impl Mock {
             }
         })
     }
+}
+
+/// The URL of [`page`].
+pub const PAGE_URL: &str = "https://www.notion.so/Test-0000000000000000000000000000000a";
+
+/// A standalone page titled `Test`, as a listing gives it.
+pub fn page() -> Page {
+    serde_json::from_value(serde_json::json!({
+        "id": "00000000-0000-0000-0000-00000000000a",
+        "created_time": "2026-07-04T09:08:00.000Z",
+        "last_edited_time": "2026-07-04T09:08:00.000Z",
+        "parent": {"type": "workspace", "workspace": true},
+        "url": PAGE_URL,
+        "properties": {"title": {"id": "title", "type": "title", "title": [
+            {"type": "text", "text": {"content": "Test"}, "plain_text": "Test"}]}}
+    }))
+    .expect("page deserializes")
 }
 
 /// Every crawlable page of a workspace as the block walk yields it.

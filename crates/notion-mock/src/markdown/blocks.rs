@@ -25,42 +25,9 @@ const PLACEHOLDER_TYPES: &[&str] = &[
     "unsupported",
 ];
 
-/// Every block type the endpoint writes out.
-const WRITTEN_TYPES: &[&str] = &[
-    "paragraph",
-    "heading_1",
-    "heading_2",
-    "heading_3",
-    "heading_4",
-    "bulleted_list_item",
-    "numbered_list_item",
-    "to_do",
-    "toggle",
-    "quote",
-    "callout",
-    "code",
-    "equation",
-    "divider",
-    "table_of_contents",
-    "column_list",
-    "column",
-    "tab",
-    "table",
-    "synced_block",
-    "child_page",
-    "child_database",
-    "image",
-    "video",
-    "audio",
-    "file",
-    "pdf",
-    "meeting_notes",
-    "transcription",
-];
-
 /// Whether the endpoint writes blocks of this type out (else only as a placeholder).
 pub(crate) fn writes(type_name: &str) -> bool {
-    WRITTEN_TYPES.contains(&type_name) && !PLACEHOLDER_TYPES.contains(&type_name)
+    crate::dataset::is_known_block_type(type_name) && !PLACEHOLDER_TYPES.contains(&type_name)
 }
 
 /// Writes blocks of one page.
@@ -364,7 +331,7 @@ impl Writer<'_> {
             }
             // Meeting notes: the title, then the summary, notes and
             // transcript blocks (v2 marks which is which).
-            _ => {
+            "meeting_notes" | "transcription" => {
                 let title = text(self, "title");
                 if v2 {
                     let sections = ["summary", "notes", "transcript"].map(|s| {
@@ -401,6 +368,8 @@ impl Writer<'_> {
                     format!("<meeting-notes>\n{}\n</meeting-notes>", body.join("\n"))
                 }
             }
+            // A table row outside a table, and anything else: not written.
+            _ => self.placeholder(id, &kind, Reason::Unsupported),
         })
     }
 
