@@ -25,6 +25,8 @@
 //! [`MockServer::edit`] on a running server) change a block, add a page,
 //! trash, archive, unshare or delete one, with `last_edited_time` moving as
 //! in Notion: to the current minute, on the edited block and its page.
+//! [`MockServer::start_webhooks`] makes a running server send the signed
+//! webhook events Notion would send for those edits (see [`WebhookConfig`]).
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
@@ -48,6 +50,7 @@ mod ids;
 mod markdown;
 mod server;
 mod synthetic;
+mod webhooks;
 mod workspace;
 
 pub use config::{Faults, Latency, MockConfig, RateLimit};
@@ -57,4 +60,5 @@ pub use edit::EditError;
 pub use markdown::MarkdownMinRequests;
 pub use server::{MockServer, RequestEvent, Stats};
 pub use synthetic::SyntheticConfig;
+pub use webhooks::{Delivery, WebhookConfig, WebhookError, WebhookSender};
 pub use workspace::Workspace;

@@ -10,3 +10,4 @@ mod limits;
 mod markdown;
 mod pagination;
 mod query;
+mod webhooks;
