@@ -97,7 +97,7 @@ pub(crate) enum Leaf {
 }
 
 /// The leaf a tag name is.
-pub(crate) fn leaf(name: &str, _version: MarkdownVersion) -> Option<Leaf> {
+pub(crate) fn leaf(name: &str) -> Option<Leaf> {
     Some(match name {
         "unknown" => Leaf::Unknown,
         "page" | "folder" => Leaf::Page,
@@ -308,7 +308,7 @@ impl Parser<'_> {
             return (Vec::new(), self.blocks(&body[1..], depth));
         }
         if lines::starts_block(first.text)
-            || lines::leading_tag(first.text).is_some_and(|t| leaf(&t.name, self.version).is_some())
+            || lines::leading_tag(first.text).is_some_and(|t| leaf(&t.name).is_some())
         {
             return (Vec::new(), self.blocks(body, depth));
         }
@@ -371,7 +371,7 @@ impl Parser<'_> {
     pub(crate) fn leaf(&mut self, lines: &[Line<'_>], i: usize) -> Option<(Vec<Block>, usize)> {
         let first = lines[i].text.trim();
         let tag = lines::leading_tag(first)?;
-        let kind = leaf(&tag.name, self.version)?;
+        let kind = leaf(&tag.name)?;
         let rest = &first[tag.len..];
         let closing = format!("</{}>", tag.name);
         let (content, end) = match tag.kind {

@@ -136,10 +136,7 @@ impl Parser<'_> {
             };
         }
         match lines::leading_tag(line.text) {
-            Some(tag)
-                if tag.kind != TagKind::Close
-                    && elements::leaf(&tag.name, self.version).is_some() =>
-            {
+            Some(tag) if tag.kind != TagKind::Close && elements::leaf(&tag.name).is_some() => {
                 Start::Leaf
             }
             _ => Start::Markdown,
