@@ -5,5 +5,7 @@
 
 mod examples;
 mod robustness;
+#[path = "../shared/mod.rs"]
+mod shared;
 mod support;
 mod workspaces;

@@ -9,9 +9,11 @@ use std::pin::Pin;
 use futures::TryStreamExt;
 use notion_markdown::nfm::{self, Document, MarkdownVersion, Refetch};
 use notion_markdown::{RenderContext, RenderedPage, render_page};
+
+pub use crate::shared::context;
 use notion_mock::{MockConfig, MockServer, Workspace};
 use notion_source::client::RateLimit;
-use notion_source::model::{Block, BlockKind, Page, PageTree, PropertyKind};
+use notion_source::model::{Block, Page, PageTree};
 use notion_source::{ClientConfig, ClientError, NotionClient, SecretToken};
 
 /// A mock server and a client of it.
@@ -151,35 +153,6 @@ pub fn block_trees(workspace: &Workspace) -> Vec<PageTree> {
             serde_json::from_value(json).expect("page trees deserialize")
         })
         .collect()
-}
-
-/// What the runner knows while rendering: page titles and URLs, database
-/// titles, user names from people properties.
-pub fn context(trees: &[PageTree]) -> RenderContext {
-    let mut ctx = RenderContext::default();
-    for tree in trees {
-        ctx.page_titles
-            .insert(tree.page.id.clone(), tree.page.title());
-        ctx.page_urls
-            .insert(tree.page.id.clone(), tree.page.url.clone());
-        for block in &tree.blocks {
-            block.walk(&mut |b: &Block| {
-                if let BlockKind::ChildDatabase(db) = &b.kind {
-                    ctx.page_titles.insert(b.id.clone(), db.title.clone());
-                }
-            });
-        }
-        for property in tree.page.properties.values() {
-            if let PropertyKind::People(people) = &property.value {
-                for user in people {
-                    if let Some(name) = &user.name {
-                        ctx.user_names.insert(user.id.clone(), name.clone());
-                    }
-                }
-            }
-        }
-    }
-    ctx
 }
 
 /// The text of Markdown as pulldown-cmark reads it: each run of text

@@ -12,6 +12,7 @@ use notion_markdown::nfm::{Converted, MarkdownVersion};
 use notion_mock::{SyntheticConfig, Workspace};
 use notion_source::model::PageTree;
 
+use crate::shared::snapshot_name;
 use crate::support::*;
 
 /// What the markdown endpoint cannot carry, so the block strategy writes
@@ -257,20 +258,4 @@ async fn unshared_child_pages_are_placeholders_that_answer_404() {
             .contains("<!-- unsupported: child_page -->")
     );
     assert_eq!(converted.page.unsupported[0].block_id, hidden);
-}
-
-/// A snapshot name: a slug of the title and the start of the id.
-fn snapshot_name(id: &str, title: &str) -> String {
-    let slug: String = title
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '-'
-            }
-        })
-        .collect();
-    let slug: Vec<&str> = slug.split('-').filter(|s| !s.is_empty()).collect();
-    format!("{}-{}", slug.join("-"), &id[..8])
 }
