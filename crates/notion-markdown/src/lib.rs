@@ -49,6 +49,7 @@ mod blocks;
 mod escape;
 mod inline;
 mod links;
+pub mod nfm;
 mod properties;
 mod rich_text;
 mod table;

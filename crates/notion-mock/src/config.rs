@@ -29,6 +29,9 @@ pub struct MockConfig {
     /// Hostile answers given instead of the API's to matching requests
     /// (see [`HostileRule`](crate::HostileRule)), checked in order.
     pub hostile: Vec<crate::HostileRule>,
+    /// Blocks one page-as-Markdown answer holds before the rest become
+    /// placeholders (Notion: about 20,000 records).
+    pub markdown_block_limit: usize,
 }
 
 impl Default for MockConfig {
@@ -45,6 +48,7 @@ impl Default for MockConfig {
             listing_order_seed: None,
             clock_offset: chrono::TimeDelta::zero(),
             hostile: Vec::new(),
+            markdown_block_limit: 20_000,
         }
     }
 }

@@ -1,8 +1,9 @@
 //! A mock Notion API server over real HTTP, and the workspaces it serves.
 //!
 //! The server speaks Notion's read API (paths under `/v1/`, version
-//! 2025-09-03 shapes): search, pages and page property items, blocks and
-//! block children, databases, data sources and their queries, users. It
+//! 2025-09-03 shapes): search, pages and page property items, pages as
+//! Notion-flavoured Markdown (v1 and v2, see `markdown`), blocks and block
+//! children, databases, data sources and their queries, users. It
 //! answers like Notion: the same list envelopes and error objects, a
 //! `request_id` in every body and in `x-notion-request-id`, opaque cursors,
 //! 404 `object_not_found` for anything not shared, 400 `validation_error`
@@ -21,7 +22,8 @@
 //! [`Workspace::kitchen_sink`], or the seeded generator
 //! [`Workspace::synthetic`]. [`Workspace::min_requests`] says how many
 //! requests a complete crawl needs at least (see [`MinRequests`] for the
-//! terms), and [`Workspace::page_tree_json`] what the crawler should produce
+//! terms; [`Workspace::min_requests_markdown`] for a crawl through the
+//! markdown endpoint), and [`Workspace::page_tree_json`] what the crawler should produce
 //! for each page. The edit methods of [`Workspace`] (and
 //! [`MockServer::edit`] on a running server) change a block, add a page,
 //! trash, archive, unshare or delete one, with `last_edited_time` moving as
@@ -48,6 +50,7 @@ mod dataset;
 mod edit;
 mod files;
 mod ids;
+mod markdown;
 mod server;
 mod synthetic;
 mod webhooks;
@@ -57,6 +60,7 @@ pub use config::{Faults, Latency, MockConfig, RateLimit};
 pub use crawl::MinRequests;
 pub use dataset::DatasetError;
 pub use edit::EditError;
+pub use markdown::MarkdownMinRequests;
 pub use server::{HostileAnswer, HostileRule, MockServer, RequestEvent, Stats};
 pub use synthetic::SyntheticConfig;
 pub use webhooks::{Delivery, WebhookConfig, WebhookError, WebhookSender};

@@ -7,8 +7,9 @@ use std::sync::OnceLock;
 
 use notion_markdown::{RenderContext, RenderedPage, render_page};
 use notion_mock::{SyntheticConfig, Workspace};
-use notion_source::model::{Block, BlockKind, FileSource, PageTree, PropertyKind};
+use notion_source::model::{Block, BlockKind, FileSource, PageTree};
 
+use crate::shared::{context, snapshot_name};
 use crate::support::*;
 
 /// Every crawlable page of the kitchen sink, as the crawler would hand it over.
@@ -28,34 +29,6 @@ fn kitchen_sink() -> (Workspace, Vec<(String, PageTree)>) {
     (workspace, pages)
 }
 
-/// What the runner knows while rendering: every crawled page's title and
-/// URL, database titles (from `child_database` blocks), and user names (here
-/// gathered from people properties; the runner lists the workspace's users).
-fn context(pages: &[(String, PageTree)]) -> RenderContext {
-    let mut ctx = RenderContext::default();
-    for (id, tree) in pages {
-        ctx.page_titles.insert(id.clone(), tree.page.title());
-        ctx.page_urls.insert(id.clone(), tree.page.url.clone());
-        for block in &tree.blocks {
-            block.walk(&mut |b: &Block| {
-                if let BlockKind::ChildDatabase(db) = &b.kind {
-                    ctx.page_titles.insert(b.id.clone(), db.title.clone());
-                }
-            });
-        }
-        for property in tree.page.properties.values() {
-            if let PropertyKind::People(people) = &property.value {
-                for user in people {
-                    if let Some(name) = &user.name {
-                        ctx.user_names.insert(user.id.clone(), name.clone());
-                    }
-                }
-            }
-        }
-    }
-    ctx
-}
-
 /// One kitchen-sink page and its rendering.
 struct Rendered {
     id: String,
@@ -68,7 +41,7 @@ fn render_all() -> &'static (Workspace, Vec<Rendered>) {
     static RENDERED: OnceLock<(Workspace, Vec<Rendered>)> = OnceLock::new();
     RENDERED.get_or_init(|| {
         let (workspace, pages) = kitchen_sink();
-        let ctx = context(&pages);
+        let ctx = context(pages.iter().map(|(_, tree)| tree));
         let rendered = pages
             .into_iter()
             .map(|(id, tree)| {
@@ -78,23 +51,6 @@ fn render_all() -> &'static (Workspace, Vec<Rendered>) {
             .collect();
         (workspace, rendered)
     })
-}
-
-/// A snapshot name: a readable slug of the page's title and the start of
-/// its id (stable: the dataset derives ids from keys).
-fn snapshot_name(id: &str, title: &str) -> String {
-    let slug: String = title
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '-'
-            }
-        })
-        .collect();
-    let slug: Vec<&str> = slug.split('-').filter(|s| !s.is_empty()).collect();
-    format!("{}-{}", slug.join("-"), &id[..8])
 }
 
 #[test]

@@ -8,5 +8,7 @@ mod generated;
 mod kitchen_sink;
 mod properties;
 mod rich_text;
+#[path = "../shared/mod.rs"]
+mod shared;
 mod spans;
 mod support;

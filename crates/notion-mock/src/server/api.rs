@@ -59,6 +59,11 @@ pub(crate) async fn handle(state: &State, req: Request<Body>) -> Response<Body> 
             Ok(bytes) => {
                 let ws = state.ws.read().expect("workspace lock");
                 let request = ApiRequest {
+                    notion_version: parts
+                        .headers
+                        .get("notion-version")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or_default(),
                     method: parts.method.as_str(),
                     path: parts.uri.path(),
                     query: parse_query(parts.uri.query().unwrap_or("")),
@@ -95,6 +100,7 @@ fn check_headers(state: &State, headers: &hyper::HeaderMap) -> Result<(), ApiErr
 
 /// A request as the handlers see it.
 struct ApiRequest<'a> {
+    notion_version: &'a str,
     method: &'a str,
     path: &'a str,
     query: Vec<(String, String)>,
@@ -177,6 +183,13 @@ fn route(ws: &Workspace, state: &State, req: &ApiRequest<'_>) -> Result<Value, A
         ("POST", ["v1", "search"]) => search(ws, state, req),
         ("GET", ["v1", "pages", id]) => retrieve_page(ws, req, id),
         ("GET", ["v1", "pages", id, "properties", prop]) => property_item(ws, state, req, id, prop),
+        ("GET", ["v1", "pages", id, "markdown"]) => super::markdown::page_markdown(
+            ws,
+            &state.cfg,
+            &path_id(id, "page_id")?,
+            req.notion_version,
+            req.query_param("markdown_version"),
+        ),
         ("GET", ["v1", "blocks", id]) => retrieve_block(ws, id),
         ("GET", ["v1", "blocks", id, "children"]) => block_children(ws, req, id),
         ("GET", ["v1", "databases", id]) => retrieve_database(ws, id),

@@ -6,6 +6,7 @@ mod api;
 mod error;
 mod hostile;
 mod limiter;
+mod markdown;
 mod query;
 mod stats;
 

@@ -8,6 +8,7 @@ mod edits;
 mod envelopes;
 mod hostile;
 mod limits;
+mod markdown;
 mod pagination;
 mod query;
 mod webhooks;

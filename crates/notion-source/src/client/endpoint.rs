@@ -27,11 +27,13 @@ pub enum Endpoint {
     QueryDataSource,
     /// `GET /v1/users`
     ListUsers,
+    /// `GET /v1/pages/{id}/markdown`
+    PageMarkdown,
 }
 
 impl Endpoint {
     /// Every endpoint, in a fixed order.
-    pub const ALL: [Endpoint; 9] = [
+    pub const ALL: [Endpoint; 10] = [
         Endpoint::Search,
         Endpoint::RetrievePage,
         Endpoint::PageProperty,
@@ -41,6 +43,7 @@ impl Endpoint {
         Endpoint::RetrieveDataSource,
         Endpoint::QueryDataSource,
         Endpoint::ListUsers,
+        Endpoint::PageMarkdown,
     ];
 
     /// Method and path template, e.g. `GET /v1/blocks/{id}/children`.
@@ -55,6 +58,7 @@ impl Endpoint {
             Endpoint::RetrieveDataSource => "GET /v1/data_sources/{id}",
             Endpoint::QueryDataSource => "POST /v1/data_sources/{id}/query",
             Endpoint::ListUsers => "GET /v1/users",
+            Endpoint::PageMarkdown => "GET /v1/pages/{id}/markdown",
         }
     }
 

@@ -384,7 +384,7 @@ impl NotionClient {
         Value::Object(body)
     }
 
-    async fn get<T: serde::de::DeserializeOwned>(
+    pub(super) async fn get<T: serde::de::DeserializeOwned>(
         &self,
         endpoint: Endpoint,
         ids: &[&str],

@@ -43,6 +43,7 @@ mod config;
 mod endpoint;
 mod endpoints;
 mod error;
+mod markdown;
 mod pacer;
 mod paginate;
 mod repair;
