@@ -204,6 +204,10 @@ impl TextEscaper {
     }
 }
 
+/// The characters other than line breaks that pulldown-cmark counts as
+/// whitespace after a block marker (`#\x0C` opens a heading).
+const MARKDOWN_SPACE: [char; 4] = [' ', '\t', '\u{B}', '\u{C}'];
+
 /// Whether a line of a block starting with `line` would start a block other
 /// than a paragraph (or turn the paragraph above into a heading): a quote, a
 /// heading, a bullet, a thematic break or a setext underline. The end of
@@ -216,12 +220,12 @@ fn starts_block(line: &str) -> bool {
     // After a run of `first`: a space, a tab, the end of the line, or unseen text.
     let run = line.len() - line.trim_start_matches(first).len();
     let after_run = &line[run..];
-    let ends_or_spaced = |s: &str| s.is_empty() || s.starts_with([' ', '\t']);
-    // Only `first`, spaces and tabs: a thematic break (three or more), or a
+    let ends_or_spaced = |s: &str| s.is_empty() || s.starts_with(MARKDOWN_SPACE);
+    // Only `first` and spaces: a thematic break (three or more), or a
     // setext underline for `-`.
     let only_markers = line
         .chars()
-        .all(|ch| ch == first || ch == ' ' || ch == '\t');
+        .all(|ch| ch == first || MARKDOWN_SPACE.contains(&ch));
     match first {
         '>' => true,
         '#' => run <= 6 && ends_or_spaced(after_run),
@@ -241,7 +245,7 @@ fn ordered_list_delimiter(line: &str) -> Option<usize> {
         return None;
     }
     let after = &line[digits + 1..];
-    (after.is_empty() || after.starts_with([' ', '\t'])).then_some(digits)
+    (after.is_empty() || after.starts_with(MARKDOWN_SPACE)).then_some(digits)
 }
 
 /// Whether the text after a `&` makes it an entity or character reference
@@ -469,6 +473,9 @@ mod tests {
         assert_eq!(escape("+ 1"), r"\+ 1");
         assert_eq!(escape("* * *"), r"\* * \*");
         assert_eq!(escape("1."), r"1\.");
+        // pulldown-cmark counts a form feed or a vertical tab as a space after `#`.
+        assert_eq!(escape("#\u{C}x"), "\\#\u{C}x");
+        assert_eq!(escape("1.\u{B}x"), "1\\.\u{B}x");
     }
 
     #[test]

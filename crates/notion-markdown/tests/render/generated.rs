@@ -27,7 +27,7 @@ fn tricky_text() -> impl Strategy<Value = String> {
             "1. ", "1.", "2) ", "0.0", "&amp;", "&#35;", "&#x41;", "&x", "&", "---", "--", "==",
             "# ", "#", " #", "##", "+ ", "- ", "* ", "> ", "<a>", "</b>", "<!--", "< 5", "\\",
             "\\*", "\\a", "_", "__", "~", "~~", "~~~", "```", " $ ", "$", "$$", " * ", " _ ",
-            " ~ ", "|", "[x]", "![", "\n", "\n\n", "   ", "\t",
+            " ~ ", "|", "[x]", "![", "\n", "\n\n", "   ", "\t", "\u{B}", "\u{C}", "\0",
         ])
         .prop_map(str::to_string),
     ];
@@ -126,16 +126,6 @@ fn page_tree(blocks: Vec<Block>) -> PageTree {
     let mut tree = page("Generated *page*", Vec::new());
     tree.blocks = blocks;
     tree
-}
-
-fn paragraph(id: String, rich_text: Vec<RichText>) -> Block {
-    Block::new(
-        id,
-        BlockKind::Paragraph(TextBlock {
-            rich_text,
-            color: None,
-        }),
-    )
 }
 
 /// The blocks that hold one line of inline text, each in its own Markdown
