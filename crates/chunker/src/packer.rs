@@ -21,7 +21,7 @@ use std::ops::Range;
 use crate::config::ChunkConfig;
 use crate::header::Headers;
 use crate::measure::{Anchor, Measure};
-use crate::outline::{Outline, line_start, strength};
+use crate::outline::{Outline, strength};
 use crate::segment::Level;
 
 /// Document tokens looked at past the budget (text next to a chunk's edges
@@ -173,7 +173,7 @@ impl<'a, 't> Packer<'a, 't> {
         let rest = &self.text[from..];
         let pos = from + (rest.len() - rest.trim_start().len());
         if pos < self.text.len() && self.outline.in_verbatim(pos) {
-            line_start(self.text, pos).max(from)
+            self.outline.line_start(pos).max(from)
         } else {
             pos
         }
@@ -192,10 +192,12 @@ impl<'a, 't> Packer<'a, 't> {
             .find_map(|decor| self.attempt(from, after, decor))
     }
 
-    /// Last resort (a budget too small for any decoration): one character,
-    /// at most 4 tokens (one per byte).
+    /// Last resort (a budget too small for any decoration, or for a code
+    /// line's indentation): the next character that is not whitespace, at
+    /// most 4 tokens (one per byte).
     fn one_char(&mut self, from: usize) -> Piece {
-        let start = self.trim_start(from);
+        let rest = &self.text[from..];
+        let start = from + (rest.len() - rest.trim_start().len());
         let to = self.text[start..]
             .chars()
             .next()
