@@ -245,6 +245,11 @@ impl<'a, 't> Packer<'a, 't> {
         };
         let to = self.choose_end(&mut attempt)?;
         let tokens = self.count(&mut attempt, to);
+        if tokens > max {
+            // Never over the budget, whatever chose the end: the next,
+            // barer decoration is tried instead.
+            return None;
+        }
         Some(Piece {
             from,
             to,
@@ -373,7 +378,14 @@ impl<'a, 't> Packer<'a, 't> {
             let chosen = (reached..=furthest)
                 .rev()
                 .find(|&k| bounds[candidates[k]].strength == strongest)?;
-            return Some(ends[self.not_after_heading(&candidates, chosen)]);
+            let chosen = self.not_after_heading(&candidates, chosen);
+            // Counts are not monotonic in the end (an end inside a fence
+            // adds a closing fence): an earlier end may not fit.
+            return Some(if self.fits(attempt, ends[chosen]) {
+                ends[chosen]
+            } else {
+                ends[furthest]
+            });
         }
         let index = candidates[furthest];
         if index + 1 >= bounds.len() {
@@ -383,7 +395,12 @@ impl<'a, 't> Packer<'a, 't> {
         // unless it is made of lines that must stay whole (a table row, code).
         let next = ends[furthest]..bounds[index + 1].pos;
         if outline.touches_rigid(next.clone()) {
-            return Some(ends[self.not_after_heading(&candidates, furthest)]);
+            let chosen = self.not_after_heading(&candidates, furthest);
+            return Some(if self.fits(attempt, ends[chosen]) {
+                ends[chosen]
+            } else {
+                ends[furthest]
+            });
         }
         let filled = self.descend(attempt, next.start, next.end, Level::Sentence);
         Some(filled.unwrap_or(ends[furthest]))

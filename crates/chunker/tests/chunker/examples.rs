@@ -485,3 +485,22 @@ fn a_hundred_thousand_nested_markers_on_one_line_chunk() {
         assert!(chunks.last().is_some_and(|c| c.text.ends_with("end")));
     }
 }
+
+#[test]
+fn an_earlier_end_inside_a_fence_is_measured_with_its_closing_fence() {
+    // Found by the fuzzer: ending inside the open fence adds a closing
+    // fence, so an earlier end can cost more than a later one; the chunk
+    // chosen must still be measured and fit.
+    let markdown = "1. + \n   ````````````\n\n$$\nعبي文。";
+    let chunker = Chunker::new(ChunkConfig {
+        max_tokens: 17,
+        min_tokens: 2,
+        contextual_header: false,
+        ..ChunkConfig::default()
+    })
+    .unwrap();
+    let chunks = chunk(&chunker, markdown);
+    assert_budget(&chunker, &chunks);
+    let text: String = chunks.iter().map(|c| &markdown[c.byte_range.clone()]).collect();
+    assert!(text.contains("$$") && text.contains("文。"));
+}
