@@ -69,6 +69,7 @@ pub(crate) struct Outline {
     atoms: Vec<Range<usize>>,
     /// Tables, code and HTML blocks: split only between their lines.
     rigid: Vec<Range<usize>>,
+    lines: Lines,
 }
 
 impl Outline {
@@ -76,6 +77,7 @@ impl Outline {
     pub(crate) fn parse(text: &str) -> Outline {
         let mut builder = Builder {
             text,
+            lines: Lines::new(text),
             boundaries: Vec::new(),
             headings: Vec::new(),
             wrappers: Vec::new(),
@@ -153,6 +155,11 @@ impl Outline {
         self.rigid.get(index).is_some_and(|r| r.start < range.end)
     }
 
+    /// The start of the line containing `pos`.
+    pub(crate) fn line_start(&self, pos: usize) -> usize {
+        self.lines.start_of(pos)
+    }
+
     /// Whether `pos` lies in code whose indentation must be kept.
     pub(crate) fn in_verbatim(&self, pos: usize) -> bool {
         let index = self.verbatim.partition_point(|r| r.end <= pos);
@@ -162,6 +169,7 @@ impl Outline {
 
 struct Builder<'t> {
     text: &'t str,
+    lines: Lines,
     boundaries: Vec<Boundary>,
     headings: Vec<Heading>,
     wrappers: Vec<Wrapper>,
@@ -192,7 +200,7 @@ impl Builder<'_> {
         for (event, range) in Parser::new_ext(text, options).into_offset_iter() {
             match event {
                 Event::Start(tag) => {
-                    let line = line_start(text, range.start);
+                    let line = self.lines.start_of(range.start);
                     if matches!(tag, Tag::Heading { .. }) {
                         self.heading_lines.push(range.clone());
                     }
@@ -259,7 +267,7 @@ impl Builder<'_> {
                             body_start: Some(body_start),
                         }) = table.take()
                         {
-                            let line = line_start(text, start);
+                            let line = self.lines.start_of(start);
                             let mut prefix = blank_markers(&text[line..start]);
                             prefix.push_str(&text[start..body_start]);
                             self.wrappers.push(Wrapper {
@@ -285,11 +293,14 @@ impl Builder<'_> {
                 Event::SoftBreak | Event::HardBreak => match &mut heading {
                     Some((_, _, raw)) => raw.push(' '),
                     None => {
-                        let next_line = next_line_start(text, range.start);
+                        let next_line = self.lines.next_start(range.start, text.len());
                         self.boundary(next_line, strength::LINE);
                     }
                 },
-                Event::Rule => self.boundary(line_start(text, range.start), strength::block(depth)),
+                Event::Rule => {
+                    let line = self.lines.start_of(range.start);
+                    self.boundary(line, strength::block(depth));
+                }
                 _ => {}
             }
         }
@@ -335,7 +346,7 @@ impl Builder<'_> {
     /// the opening line nor right before the closing one) and its wrapper.
     fn fence(&mut self, range: Range<usize>) {
         let text = self.text;
-        let line = line_start(text, range.start);
+        let line = self.lines.start_of(range.start);
         let Some(newline) = text[range.start..range.end].find('\n') else {
             return; // An opening line and nothing else.
         };
@@ -346,14 +357,14 @@ impl Builder<'_> {
             .take_while(|&b| b as char == marker_char)
             .count();
         let marker = &text[range.start..range.start + marker_len];
-        let body_end = closing_line(text, range.clone(), marker_char, marker_len)
+        let body_end = closing_line(text, &self.lines, range.clone(), marker_char, marker_len)
             .filter(|&close| close >= body_start)
             .unwrap_or(range.end);
         if body_end <= body_start {
             return;
         }
         // Line boundaries inside the body, except before the first body line.
-        let first_line_end = next_line_start(text, body_start);
+        let first_line_end = self.lines.next_start(body_start, text.len());
         if first_line_end < body_end {
             self.boundary(first_line_end, strength::LINE);
             self.lines(first_line_end..body_end);
@@ -406,6 +417,7 @@ impl Builder<'_> {
             verbatim: self.verbatim,
             atoms: self.atoms,
             rigid: self.rigid,
+            lines: self.lines,
         }
     }
 }
@@ -434,25 +446,41 @@ fn is_container(tag: &Tag<'_>) -> bool {
     )
 }
 
-/// The start of the line containing `pos`.
-pub(crate) fn line_start(text: &str, pos: usize) -> usize {
-    text.as_bytes()[..pos]
-        .iter()
-        .rposition(|&b| b == b'\n')
-        .map_or(0, |i| i + 1)
+/// Where the lines of a text start, to find the line of any position by
+/// binary search (scanning back for a newline would make a long line of
+/// many blocks, such as a hundred thousand nested list markers, quadratic).
+#[derive(Debug)]
+struct Lines {
+    starts: Vec<usize>,
 }
 
-/// The start of the line after the one containing `pos` (or the text's end).
-fn next_line_start(text: &str, pos: usize) -> usize {
-    text.as_bytes()[pos..]
-        .iter()
-        .position(|&b| b == b'\n')
-        .map_or(text.len(), |i| pos + i + 1)
+impl Lines {
+    fn new(text: &str) -> Lines {
+        let newlines = text.bytes().enumerate().filter(|&(_, b)| b == b'\n');
+        Lines {
+            starts: std::iter::once(0)
+                .chain(newlines.map(|(i, _)| i + 1))
+                .collect(),
+        }
+    }
+
+    /// The start of the line containing `pos`.
+    fn start_of(&self, pos: usize) -> usize {
+        let after = self.starts.partition_point(|&s| s <= pos);
+        self.starts[after.saturating_sub(1)]
+    }
+
+    /// The start of the line after the one containing `pos`, or `len`.
+    fn next_start(&self, pos: usize, len: usize) -> usize {
+        let after = self.starts.partition_point(|&s| s <= pos);
+        self.starts.get(after).copied().unwrap_or(len)
+    }
 }
 
 /// The start of a fence's closing line, if it has one.
 fn closing_line(
     text: &str,
+    lines: &Lines,
     range: Range<usize>,
     marker_char: char,
     marker_len: usize,
@@ -461,7 +489,7 @@ fn closing_line(
         .trim_end_matches(['\n', '\r'])
         .len()
         .max(range.start);
-    let start = line_start(text, end);
+    let start = lines.start_of(end);
     let line = text[start..end]
         .trim_start_matches([' ', '\t', '>'])
         .trim_end();

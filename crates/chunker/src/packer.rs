@@ -21,7 +21,7 @@ use std::ops::Range;
 use crate::config::ChunkConfig;
 use crate::header::Headers;
 use crate::measure::{Anchor, Measure};
-use crate::outline::{Outline, line_start, strength};
+use crate::outline::{Outline, strength};
 use crate::segment::Level;
 
 /// Document tokens looked at past the budget (text next to a chunk's edges
@@ -173,7 +173,7 @@ impl<'a, 't> Packer<'a, 't> {
         let rest = &self.text[from..];
         let pos = from + (rest.len() - rest.trim_start().len());
         if pos < self.text.len() && self.outline.in_verbatim(pos) {
-            line_start(self.text, pos).max(from)
+            self.outline.line_start(pos).max(from)
         } else {
             pos
         }
@@ -192,10 +192,12 @@ impl<'a, 't> Packer<'a, 't> {
             .find_map(|decor| self.attempt(from, after, decor))
     }
 
-    /// Last resort (a budget too small for any decoration): one character,
-    /// at most 4 tokens (one per byte).
+    /// Last resort (a budget too small for any decoration, or for a code
+    /// line's indentation): the next character that is not whitespace, at
+    /// most 4 tokens (one per byte).
     fn one_char(&mut self, from: usize) -> Piece {
-        let start = self.trim_start(from);
+        let rest = &self.text[from..];
+        let start = from + (rest.len() - rest.trim_start().len());
         let to = self.text[start..]
             .chars()
             .next()
@@ -243,6 +245,11 @@ impl<'a, 't> Packer<'a, 't> {
         };
         let to = self.choose_end(&mut attempt)?;
         let tokens = self.count(&mut attempt, to);
+        if tokens > max {
+            // Never over the budget, whatever chose the end: the next,
+            // barer decoration is tried instead.
+            return None;
+        }
         Some(Piece {
             from,
             to,
@@ -371,7 +378,14 @@ impl<'a, 't> Packer<'a, 't> {
             let chosen = (reached..=furthest)
                 .rev()
                 .find(|&k| bounds[candidates[k]].strength == strongest)?;
-            return Some(ends[self.not_after_heading(&candidates, chosen)]);
+            let chosen = self.not_after_heading(&candidates, chosen);
+            // Counts are not monotonic in the end (an end inside a fence
+            // adds a closing fence): an earlier end may not fit.
+            return Some(if self.fits(attempt, ends[chosen]) {
+                ends[chosen]
+            } else {
+                ends[furthest]
+            });
         }
         let index = candidates[furthest];
         if index + 1 >= bounds.len() {
@@ -381,7 +395,12 @@ impl<'a, 't> Packer<'a, 't> {
         // unless it is made of lines that must stay whole (a table row, code).
         let next = ends[furthest]..bounds[index + 1].pos;
         if outline.touches_rigid(next.clone()) {
-            return Some(ends[self.not_after_heading(&candidates, furthest)]);
+            let chosen = self.not_after_heading(&candidates, furthest);
+            return Some(if self.fits(attempt, ends[chosen]) {
+                ends[chosen]
+            } else {
+                ends[furthest]
+            });
         }
         let filled = self.descend(attempt, next.start, next.end, Level::Sentence);
         Some(filled.unwrap_or(ends[furthest]))

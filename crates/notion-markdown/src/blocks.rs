@@ -6,9 +6,15 @@
 //! block never needs to know how deep it sits. A block that turns out to
 //! write nothing (an empty paragraph, a breadcrumb, a column of such) is
 //! rolled back, separator and span included.
+//!
+//! Nesting is rendered as such down to [`MAX_DEPTH`] levels, so the walk's
+//! recursion is bounded whatever the tree. Deeper blocks are written one
+//! after another at that level, walked with an explicit stack, after a
+//! `<!-- flattened: … -->` marker.
 
 use notion_source::model::{
-    Block, BlockKind, FileSource, LinkToPage, Media, PageTree, PropertyKind, RichText, UrlBlock,
+    Block, BlockKind, FileSource, LinkToPage, Media, PageTree, PropertyKind, RichText, UnknownType,
+    UrlBlock,
 };
 
 use crate::escape::{InlineContext, code_fence, comment_safe, math_is_delimitable};
@@ -17,10 +23,13 @@ use crate::links::{absolute, block_url, id_url, page_url};
 use crate::properties::page_properties;
 use crate::rich_text::{inline_runs, unlinked_runs};
 use crate::writer::{MarkdownWriter, Separator};
-use crate::{BlockSpan, HeadingSpan, RenderContext, RenderedPage, UnsupportedBlock};
+use crate::{
+    BlockSpan, HeadingSpan, NotSharedBlock, NotSharedKind, RenderContext, RenderedPage,
+    UnsupportedBlock,
+};
 
 /// Renders a whole page; see [`crate::render_page`].
-pub(crate) fn render(tree: &PageTree, ctx: &RenderContext) -> RenderedPage {
+pub(crate) fn render<'a>(tree: &'a PageTree, ctx: &'a RenderContext) -> RenderedPage {
     let page = &tree.page;
     let page_url = if page.url.is_empty() {
         page_url(&page.id, ctx)
@@ -34,8 +43,12 @@ pub(crate) fn render(tree: &PageTree, ctx: &RenderContext) -> RenderedPage {
         spans: Vec::new(),
         headings: Vec::new(),
         unsupported: Vec::new(),
+        not_shared: Vec::new(),
+        flattened: Vec::new(),
         scratch: String::new(),
         depth: 0,
+        current: None,
+        deferred: None,
     };
     let title = page.properties.values().find_map(|p| match &p.value {
         PropertyKind::Title(runs) => Some(runs.as_slice()),
@@ -52,6 +65,8 @@ pub(crate) fn render(tree: &PageTree, ctx: &RenderContext) -> RenderedPage {
         headings: r.headings,
         properties,
         unsupported: r.unsupported,
+        not_shared: r.not_shared,
+        flattened: r.flattened,
     }
 }
 
@@ -64,15 +79,22 @@ pub(crate) struct Renderer<'a> {
     spans: Vec<BlockSpan>,
     headings: Vec<HeadingSpan>,
     unsupported: Vec<UnsupportedBlock>,
+    not_shared: Vec<NotSharedBlock>,
+    flattened: Vec<String>,
     /// Reused buffer for inline Markdown.
     pub(crate) scratch: String,
     /// How many blocks enclose the one being written.
     depth: usize,
+    /// The block being written, if any.
+    current: Option<&'a Block>,
+    /// While a block nested deeper than [`MAX_DEPTH`] is written: its
+    /// children, to be written after it at the same level.
+    deferred: Option<Vec<&'a Block>>,
 }
 
-/// Nesting rendered as such; deeper blocks are written as flat paragraphs
-/// (no indentation growing with depth, no recursion without end).
-const MAX_DEPTH: usize = 64;
+/// Nesting rendered as such; deeper blocks are written one after another at
+/// this level (no indentation growing with depth, no recursion without end).
+pub(crate) const MAX_DEPTH: usize = 64;
 
 /// The largest number an ordered list item can carry in Markdown.
 const MAX_LIST_NUMBER: u32 = 999_999_999;
@@ -108,9 +130,11 @@ struct Checkpoint {
     spans: usize,
     headings: usize,
     unsupported: usize,
+    not_shared: usize,
+    flattened: usize,
 }
 
-impl Renderer<'_> {
+impl<'a> Renderer<'a> {
     /// `# Title`, the page's one top-level heading.
     fn title(&mut self, title: &[RichText]) {
         let runs = inline_runs(title, self.ctx);
@@ -146,22 +170,19 @@ impl Renderer<'_> {
     }
 
     /// Renders sibling blocks in order, numbering lists and keeping list items tight.
-    fn children<'b>(&mut self, blocks: impl IntoIterator<Item = &'b Block>, first: FirstChild) {
+    fn children(&mut self, blocks: impl IntoIterator<Item = &'a Block>, first: FirstChild) {
         if self.depth >= MAX_DEPTH {
-            self.flattened(blocks);
+            match &mut self.deferred {
+                Some(deferred) => deferred.extend(blocks),
+                None => self.flattened(blocks),
+            }
             return;
         }
         let mut first = Some(first);
         let mut previous: Option<(ListKind, u32)> = None;
         for block in blocks.into_iter().filter(|b| !b.is_trashed()) {
             let kind = list_kind(block);
-            let number = match (&block.kind, previous) {
-                (BlockKind::NumberedListItem(_), Some((ListKind::Numbered, n))) => n + 1,
-                (BlockKind::NumberedListItem(item), _) => item.list_start_index.unwrap_or(1),
-                _ => 0,
-            }
-            // A Markdown list number has at most nine digits.
-            .min(MAX_LIST_NUMBER);
+            let number = list_number(block, previous);
             let separator = match first {
                 Some(FirstChild::Separated(separator)) => separator,
                 Some(FirstChild::AfterListText) => match kind {
@@ -180,40 +201,48 @@ impl Renderer<'_> {
     }
 
     /// Renders blocks that follow what a block wrote, as separate blocks.
-    pub(crate) fn blocks_after<'b>(&mut self, blocks: impl IntoIterator<Item = &'b Block>) {
+    pub(crate) fn blocks_after(&mut self, blocks: impl IntoIterator<Item = &'a Block>) {
         self.children(blocks, FirstChild::Separated(Separator::Blank));
     }
 
-    /// Blocks nested deeper than [`MAX_DEPTH`]: their text, and their
-    /// descendants', as paragraphs, walked without recursion.
-    fn flattened<'b>(&mut self, blocks: impl IntoIterator<Item = &'b Block>) {
-        let mut pending: Vec<&Block> = blocks.into_iter().collect();
-        pending.reverse();
-        while let Some(block) = pending.pop() {
-            if block.is_trashed() {
-                continue;
+    /// Blocks nested deeper than [`MAX_DEPTH`], and all their descendants:
+    /// each written whole but for its children, which follow it at the same
+    /// level (walked with a stack, not recursion), after a marker. The
+    /// enclosing block is listed in [`RenderedPage::flattened`].
+    fn flattened(&mut self, blocks: impl IntoIterator<Item = &'a Block>) {
+        let mut pending: Vec<(&'a Block, u32)> = Vec::new();
+        push_numbered(&mut pending, blocks.into_iter().collect());
+        let checkpoint = self.checkpoint();
+        self.w.begin(Separator::Blank);
+        self.w.write(&format!(
+            "<!-- flattened: nested more than {MAX_DEPTH} levels deep -->"
+        ));
+        let mut shown = false;
+        while let Some((block, number)) = pending.pop() {
+            self.deferred = Some(Vec::new());
+            shown |= self.block(block, Separator::Blank, number);
+            let children = self.deferred.take().unwrap_or_default();
+            push_numbered(&mut pending, children);
+        }
+        if shown {
+            if let Some(parent) = self.current {
+                self.flattened.push(parent.id.clone());
             }
-            let checkpoint = self.checkpoint();
-            let span = self.open_span(block);
-            let start = self.w.begin(Separator::Blank);
-            let text = block.rich_text().unwrap_or_default();
-            if self.write_inline(&inline_runs(text, self.ctx), InlineContext::Block) {
-                self.close_span(span, start);
-            } else {
-                self.rollback(checkpoint);
-            }
-            pending.extend(block.children.iter().rev());
+        } else {
+            self.rollback(checkpoint);
         }
     }
 
     /// Renders one block and its children; returns false (and writes nothing)
     /// when the block has nothing to show.
-    fn block(&mut self, block: &Block, separator: Separator, number: u32) -> bool {
+    fn block(&mut self, block: &'a Block, separator: Separator, number: u32) -> bool {
         let checkpoint = self.checkpoint();
         let span = self.open_span(block);
         let start = self.w.begin(separator);
         self.depth += 1;
+        let outer = self.current.replace(block);
         let content_start = self.block_content(block, start, number);
+        self.current = outer;
         self.depth -= 1;
         if self.w.len() == content_start {
             self.rollback(checkpoint);
@@ -225,7 +254,7 @@ impl Renderer<'_> {
 
     /// Writes a block's Markdown; returns the offset where its content starts
     /// (after a list or quote marker), to tell whether it wrote anything.
-    fn block_content(&mut self, block: &Block, start: usize, number: u32) -> usize {
+    fn block_content(&mut self, block: &'a Block, start: usize, number: u32) -> usize {
         let children = block.children.as_slice();
         match &block.kind {
             BlockKind::Paragraph(b) | BlockKind::Toggle(b) | BlockKind::Template(b) => {
@@ -266,16 +295,20 @@ impl Renderer<'_> {
                 self.w.write("---");
                 self.blocks_after(children);
             }
-            // Navigation only: nothing to read.
-            BlockKind::Breadcrumb(_) | BlockKind::TableOfContents(_) => {}
-            BlockKind::ColumnList(_)
+            // Navigation only: nothing to read (but children, should any come).
+            BlockKind::Breadcrumb(_)
+            | BlockKind::TableOfContents(_)
+            | BlockKind::ColumnList(_)
             | BlockKind::Column(_)
             | BlockKind::Tab(_)
             | BlockKind::SyncedBlock(_) => {
                 self.children(children, FirstChild::Separated(Separator::None));
             }
             BlockKind::Table(table) => self.table(table, children),
-            BlockKind::TableRow(row) => self.stray_table_row(row),
+            BlockKind::TableRow(row) => {
+                self.stray_table_row(row);
+                self.blocks_after(children);
+            }
             BlockKind::ChildPage(page) | BlockKind::ChildDatabase(page) => {
                 let url = page_url(&block.id, self.ctx);
                 // The context's title wins: the page may have been renamed
@@ -331,6 +364,19 @@ impl Renderer<'_> {
                 self.marker(block, "unsupported");
                 self.blocks_after(children);
             }
+            BlockKind::Unknown(unknown) if is_unshared_synced(unknown) => {
+                self.w.write("<!-- not shared: synced block -->");
+                self.not_shared.push(NotSharedBlock {
+                    block_id: block.id.clone(),
+                    kind: NotSharedKind::SyncedBlock,
+                    original_id: unknown
+                        .raw
+                        .pointer("/synced_from/block_id")
+                        .and_then(serde_json::Value::as_str)
+                        .map(str::to_string),
+                });
+                self.blocks_after(children);
+            }
             BlockKind::Unknown(unknown) => {
                 self.marker(block, "unsupported");
                 // A new block type usually still carries its text: keep it.
@@ -350,7 +396,7 @@ impl Renderer<'_> {
 
     /// Text as a paragraph, then the children beneath it (a toggle's summary
     /// and content, a paragraph's indented blocks).
-    fn text_then_children(&mut self, text: &[RichText], children: &[Block]) {
+    fn text_then_children(&mut self, text: &[RichText], children: &'a [Block]) {
         let shown = self.write_inline(&inline_runs(text, self.ctx), InlineContext::Block);
         let separator = if shown {
             Separator::Blank
@@ -361,7 +407,7 @@ impl Renderer<'_> {
     }
 
     /// A heading one level below its Notion level (the title is the only `#`).
-    fn heading(&mut self, level: u8, text: &[RichText], children: &[Block]) {
+    fn heading(&mut self, level: u8, text: &[RichText], children: &'a [Block]) {
         let runs = inline_runs(text, self.ctx);
         let shown = self.render_inline(&runs, InlineContext::Heading);
         if shown {
@@ -392,7 +438,7 @@ impl Renderer<'_> {
         marker: &str,
         checkbox: &str,
         text: &[RichText],
-        children: &[Block],
+        children: &'a [Block],
     ) -> usize {
         self.w.write(marker);
         self.w.push_indent(marker.len());
@@ -419,21 +465,19 @@ impl Renderer<'_> {
     }
 
     /// A quote or callout: `> `, the icon, the text, and the children inside the quote.
-    fn quote(&mut self, icon: Option<&str>, text: &[RichText], children: &[Block]) -> usize {
+    fn quote(&mut self, icon: Option<&str>, text: &[RichText], children: &'a [Block]) -> usize {
         self.w.write("> ");
         self.w.push_prefix("> ");
         let content_start = self.w.len();
-        if let Some(icon) = icon.filter(|i| !i.is_empty()) {
-            self.w.write(icon);
+        // The icon is text like any other (escaped: an icon is whatever Notion sends).
+        let mut runs = Vec::with_capacity(text.len() + 2);
+        if let Some(icon) = icon {
+            runs.push(InlineRun::text(icon));
+            runs.push(InlineRun::text(" "));
         }
-        let runs = inline_runs(text, self.ctx);
-        if self.render_inline(&runs, InlineContext::Block) {
-            if self.w.len() > content_start {
-                self.w.write(" ");
-            }
-            self.w.write(&self.scratch);
-        }
-        let separator = if self.w.len() > content_start {
+        runs.extend(inline_runs(text, self.ctx));
+        let shown = self.write_inline(&runs, InlineContext::Block);
+        let separator = if shown {
             Separator::Blank
         } else {
             Separator::None
@@ -445,6 +489,10 @@ impl Renderer<'_> {
 
     /// A fenced code block with its language.
     fn code_block(&mut self, language: &str, code: &str) {
+        // Every line of the code must get the containers' prefix: a lone
+        // `\r` ends a line in Markdown too.
+        let code = code.replace("\r\n", "\n").replace('\r', "\n");
+        let code = code.as_str();
         let fence = code_fence(code);
         self.w.write(&fence);
         self.w.write(&code_language(language));
@@ -526,27 +574,32 @@ impl Renderer<'_> {
         self.link_line(label, &url);
     }
 
-    /// Images, videos, PDFs, files and audio: a link labelled by the caption
-    /// or the file's name. A Notion-hosted file's URL is signed and expires,
-    /// so the link goes to the block in Notion instead.
-    fn media(&mut self, block: &Block, media: &Media, type_label: &str) {
+    /// Images, videos, PDFs, files and audio: a link labelled by the file's
+    /// name, then the caption as a paragraph; without a name, the caption
+    /// labels the link (else the name in an external URL, else the type). A
+    /// Notion-hosted file's URL is signed and expires, so the link goes to
+    /// the block in Notion instead.
+    fn media(&mut self, block: &'a Block, media: &Media, type_label: &str) {
         let (url, external_name) = match &media.source {
             FileSource::External(file) => (file.url.clone(), file_name_in_url(&file.url)),
             FileSource::File(_) | FileSource::FileUpload(_) | FileSource::Unknown(_) => {
                 (block_url(&self.page_url, &block.id), None)
             }
         };
-        let mut label = unlinked_runs(&media.caption, self.ctx);
-        if label.iter().all(|run| run.text.trim().is_empty()) {
-            let name = media
-                .name
-                .as_deref()
-                .filter(|n| !n.trim().is_empty())
-                .or(external_name)
-                .unwrap_or(type_label);
-            label = vec![InlineRun::text(name)];
+        let name = media.name.as_deref().filter(|n| !n.trim().is_empty());
+        let caption = unlinked_runs(&media.caption, self.ctx);
+        let has_caption = caption.iter().any(|run| !run.text.trim().is_empty());
+        match (name, has_caption) {
+            (Some(name), true) => {
+                self.link_line(vec![InlineRun::text(name)], &url);
+                self.caption(&media.caption);
+            }
+            (None, true) => self.link_line(caption, &url),
+            (name, false) => {
+                let label = name.or(external_name).unwrap_or(type_label);
+                self.link_line(vec![InlineRun::text(label)], &url);
+            }
         }
-        self.link_line(label, &url);
         self.blocks_after(&block.children);
     }
 
@@ -600,6 +653,8 @@ impl Renderer<'_> {
             spans: self.spans.len(),
             headings: self.headings.len(),
             unsupported: self.unsupported.len(),
+            not_shared: self.not_shared.len(),
+            flattened: self.flattened.len(),
         }
     }
 
@@ -608,6 +663,47 @@ impl Renderer<'_> {
         self.spans.truncate(checkpoint.spans);
         self.headings.truncate(checkpoint.headings);
         self.unsupported.truncate(checkpoint.unsupported);
+        self.not_shared.truncate(checkpoint.not_shared);
+        self.flattened.truncate(checkpoint.flattened);
+    }
+}
+
+/// The number a block gets as an item of a numbered list, after `previous`
+/// (the list kind and number of the sibling before it); 0 for other blocks.
+fn list_number(block: &Block, previous: Option<(ListKind, u32)>) -> u32 {
+    match (&block.kind, previous) {
+        (BlockKind::NumberedListItem(_), Some((ListKind::Numbered, n))) => n + 1,
+        (BlockKind::NumberedListItem(item), _) => item.list_start_index.unwrap_or(1),
+        _ => 0,
+    }
+    // A Markdown list number has at most nine digits.
+    .min(MAX_LIST_NUMBER)
+}
+
+/// Pushes `siblings` (not trashed) with their list numbers onto a stack of
+/// blocks to write, so that they pop in document order.
+fn push_numbered<'a>(stack: &mut Vec<(&'a Block, u32)>, siblings: Vec<&'a Block>) {
+    let mut previous = None;
+    let start = stack.len();
+    for block in siblings.into_iter().filter(|b| !b.is_trashed()) {
+        let number = list_number(block, previous);
+        previous = list_kind(block).map(|kind| (kind, number));
+        stack.push((block, number));
+    }
+    stack[start..].reverse();
+}
+
+/// Whether an `Unknown` block is a synced copy whose content is not shared
+/// with the integration, as the crawler marks it: type `synced_block_not_shared`,
+/// or `synced_block` with an error saying the original could not be read.
+fn is_unshared_synced(unknown: &UnknownType) -> bool {
+    match unknown.type_name.as_str() {
+        "synced_block_not_shared" => true,
+        "synced_block" => unknown
+            .error
+            .as_deref()
+            .is_some_and(|e| e.contains("could not be read")),
+        _ => false,
     }
 }
 

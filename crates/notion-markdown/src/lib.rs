@@ -86,8 +86,8 @@ pub struct RenderedPage {
     pub title: String,
     /// Every rendered block in document order, parents before their
     /// children; a container's range covers its children's. (Blocks nested
-    /// more than 64 levels deep are written as flat paragraphs after their
-    /// ancestor, outside its range.)
+    /// more than 64 levels deep are written one after another, each with its
+    /// own span, inside the range of their ancestor 64 levels down.)
     pub blocks: Vec<BlockSpan>,
     /// Every heading in document order, the page title first.
     pub headings: Vec<HeadingSpan>,
@@ -96,6 +96,13 @@ pub struct RenderedPage {
     pub properties: serde_json::Value,
     /// Blocks that could only be written as a marker (`<!-- unsupported: TYPE -->`).
     pub unsupported: Vec<UnsupportedBlock>,
+    /// Content a reader sees in Notion that is not shared with the
+    /// integration, written as a marker (`<!-- not shared: synced block -->`).
+    pub not_shared: Vec<NotSharedBlock>,
+    /// Ids of the blocks, 64 levels deep, whose descendants were written one
+    /// after another instead of nested (after a `<!-- flattened: … -->`
+    /// marker). Their text is all there; only the nesting is lost.
+    pub flattened: Vec<String>,
 }
 
 /// Where one block's Markdown sits in [`RenderedPage::markdown`].
@@ -128,6 +135,25 @@ pub struct UnsupportedBlock {
     pub type_name: String,
 }
 
+/// A block whose content the integration cannot read, marked in the Markdown.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NotSharedBlock {
+    /// The block id, with dashes.
+    pub block_id: String,
+    /// What is not shared.
+    pub kind: NotSharedKind,
+    /// The id of the original the block shows, when known (a synced copy's original).
+    pub original_id: Option<String>,
+}
+
+/// What kind of content is not shared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NotSharedKind {
+    /// A synced block copy whose original (and its own children) could not be read.
+    SyncedBlock,
+}
+
 impl RenderedPage {
     /// The titles of the headings that enclose `offset`, outermost first
     /// (the page title, then the section, subsection...). A heading encloses
@@ -149,7 +175,9 @@ impl RenderedPage {
 ///
 /// Never fails: a block type the renderer does not know is written as a
 /// visible marker and listed in [`RenderedPage::unsupported`], and its text
-/// and children, if any, are still written.
+/// and children, if any, are still written. Synced content that is not
+/// shared is marked and listed in [`RenderedPage::not_shared`]. Recursion is
+/// bounded (64 levels), so any depth of nesting renders on a small stack.
 pub fn render_page(tree: &PageTree, ctx: &RenderContext) -> RenderedPage {
     blocks::render(tree, ctx)
 }

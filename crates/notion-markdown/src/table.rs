@@ -20,10 +20,11 @@ struct Row<'b> {
     cells: &'b [Vec<RichText>],
 }
 
-impl Renderer<'_> {
+impl<'a> Renderer<'a> {
     /// A `table` block: its `table_row` children as a pipe table, each row
-    /// with its own span; any other children follow the table.
-    pub(crate) fn table(&mut self, table: &Table, children: &[Block]) {
+    /// with its own span; any other children (and the rows' own, should
+    /// any come) follow the table.
+    pub(crate) fn table(&mut self, table: &Table, children: &'a [Block]) {
         let rows: Vec<Row<'_>> = children
             .iter()
             .filter(|b| !b.is_trashed())
@@ -46,7 +47,11 @@ impl Renderer<'_> {
         self.blocks_after(
             children
                 .iter()
-                .filter(|b| !matches!(b.kind, BlockKind::TableRow(_))),
+                .filter(|b| !b.is_trashed())
+                .flat_map(|b| match b.kind {
+                    BlockKind::TableRow(_) => b.children.as_slice(),
+                    _ => std::slice::from_ref(b),
+                }),
         );
     }
 

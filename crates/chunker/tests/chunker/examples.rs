@@ -447,3 +447,60 @@ fn a_heading_before_a_large_table_goes_with_the_table() {
         }
     }
 }
+
+#[test]
+fn long_indentation_in_code_never_makes_blank_chunks() {
+    // A code line whose indentation alone is over the budget: the chunks
+    // must still each hold text, and together hold all of it.
+    for indent in ["\u{C}", "\u{B}", " \t"] {
+        let markdown = format!("```\nfirst\n{}x = 1\nlast\n```\n", indent.repeat(300));
+        let chunker = chunker(16);
+        let chunks = chunk(&chunker, &markdown);
+        assert_budget(&chunker, &chunks);
+        for c in &chunks {
+            assert!(
+                !markdown[c.byte_range.clone()].trim().is_empty(),
+                "blank chunk {c:?}"
+            );
+        }
+        let text: String = chunks
+            .iter()
+            .map(|c| &markdown[c.byte_range.clone()])
+            .collect();
+        for needle in ["first", "x", "=", "1", "last"] {
+            assert!(text.contains(needle), "{needle} lost");
+        }
+    }
+}
+
+#[test]
+fn a_hundred_thousand_nested_markers_on_one_line_chunk() {
+    // Every marker opens a list or quote inside the previous one, all on
+    // one line: finding each block's line must not scan the line again.
+    for unit in ["1. ", "> ", "- "] {
+        let markdown = unit.repeat(100_000) + "end";
+        let chunker = chunker(512);
+        let chunks = chunk(&chunker, &markdown);
+        assert_budget(&chunker, &chunks);
+        assert!(chunks.last().is_some_and(|c| c.text.ends_with("end")));
+    }
+}
+
+#[test]
+fn an_earlier_end_inside_a_fence_is_measured_with_its_closing_fence() {
+    // Found by the fuzzer: ending inside the open fence adds a closing
+    // fence, so an earlier end can cost more than a later one; the chunk
+    // chosen must still be measured and fit.
+    let markdown = "1. + \n   ````````````\n\n$$\nعبي文。";
+    let chunker = Chunker::new(ChunkConfig {
+        max_tokens: 17,
+        min_tokens: 2,
+        contextual_header: false,
+        ..ChunkConfig::default()
+    })
+    .unwrap();
+    let chunks = chunk(&chunker, markdown);
+    assert_budget(&chunker, &chunks);
+    let text: String = chunks.iter().map(|c| &markdown[c.byte_range.clone()]).collect();
+    assert!(text.contains("$$") && text.contains("文。"));
+}

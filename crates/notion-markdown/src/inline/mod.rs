@@ -88,26 +88,16 @@ pub(crate) fn render_inline(runs: &[InlineRun<'_>], context: InlineContext, out:
     assemble(&tokens, out);
 }
 
-/// Unformatted text (most of it): escaped as one, with nothing to pair.
+/// Unformatted text (most of it): escaped as one, with nothing to pair, so
+/// the escaper sees across the runs' edges.
 fn render_plain(runs: &[InlineRun<'_>], context: InlineContext, out: &mut String) {
-    let has_text = |r: &InlineRun<'_>| !r.text.trim().is_empty();
-    let (Some(first), Some(last)) = (
-        runs.iter().position(has_text),
-        runs.iter().rposition(has_text),
-    ) else {
-        return;
-    };
     let mut escaper = TextEscaper::new(context);
-    for (i, run) in runs.iter().enumerate().take(last + 1).skip(first) {
-        let mut text = run.text.as_ref();
-        if i == first {
-            text = text.trim_start();
-        }
-        if i == last {
-            text = text.trim_end();
-        }
-        escaper.push(out, text);
+    if let [run] = runs {
+        escaper.push_whole(out, run.text.trim());
+        return;
     }
+    let text: String = runs.iter().map(|r| r.text.as_ref()).collect();
+    escaper.push_whole(out, text.trim());
 }
 
 /// A mark that opens and closes around runs.
@@ -313,6 +303,7 @@ fn tokenize(pieces: &[Piece<'_>], context: InlineContext) -> Tokens {
             .iter()
             .position(|&(kind, _)| !prev_marks.continues(&piece.marks, kind))
         {
+            escaper.after_markup();
             while stack.len() > lowest {
                 let (kind, span) = stack.pop().expect("stack is longer than lowest");
                 tokens.list.push(Token::Close {
@@ -353,7 +344,7 @@ fn tokenize(pieces: &[Piece<'_>], context: InlineContext) -> Tokens {
                 span,
                 link: piece.marks.link.clone(),
             });
-            escaper.line_start = false;
+            escaper.after_markup();
         }
         match piece.kind {
             RunKind::Text => tokens.push_text(&mut escaper, piece.core()),
@@ -399,7 +390,7 @@ impl Tokens {
     }
 
     fn push_verbatim(&mut self, escaper: &mut TextEscaper, verbatim: String) {
-        escaper.line_start = false;
+        escaper.after_markup();
         self.list.push(Token::Verbatim(verbatim));
     }
 

@@ -551,3 +551,111 @@ fn very_deep_trees_keep_their_text_without_growing_indentation() {
     let widest = rendered.markdown.lines().map(str::len).max().unwrap_or(0);
     assert!(widest < 200, "lines {widest} bytes wide");
 }
+
+#[test]
+fn named_media_with_a_caption_show_both() {
+    let signed =
+        "https://prod-files-secure.s3.us-west-2.amazonaws.com/ws/f/q3.csv?X-Amz-Signature=abc";
+    let kinds = ["file", "image", "video", "pdf", "audio"];
+    let blocks = kinds
+        .iter()
+        .enumerate()
+        .map(|(i, kind)| {
+            block(
+                &format!("0000-000{i}"),
+                kind,
+                json!({"type": "file", "file": {"url": signed}, "name": format!("q3-{kind}.bin"),
+                       "caption": [text("Numbers for "), linked("Q3", "https://example.com/q3")]}),
+            )
+        })
+        .collect();
+    let md = body(blocks);
+    let expected: String = kinds
+        .iter()
+        .enumerate()
+        .map(|(i, kind)| {
+            format!(
+                "[q3-{kind}.bin]({PAGE_URL}#0000000{i})\n\nNumbers for [Q3](https://example.com/q3)\n"
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert_eq!(md, expected);
+    assert!(!md.contains("X-Amz") && !md.contains("amazonaws"));
+    // An external file keeps its own URL; without a name its caption labels the link.
+    let external = body(vec![
+        block(
+            "e1",
+            "file",
+            json!({"type": "external", "external": {"url": "https://x.org/a.zip"}, "name": "Archive", "caption": [text("All of it")]}),
+        ),
+        block(
+            "e2",
+            "image",
+            json!({"type": "external", "external": {"url": "https://x.org/b.png"}, "caption": [text("Diagram")]}),
+        ),
+    ]);
+    assert_eq!(
+        external,
+        "[Archive](https://x.org/a.zip)\n\nAll of it\n\n[Diagram](https://x.org/b.png)\n"
+    );
+}
+
+#[test]
+fn synced_copies_that_are_not_shared_get_their_own_marker() {
+    let mut tree = page(
+        "T",
+        vec![
+            text_block("a", "paragraph", vec![text("before")]),
+            block(
+                "s1",
+                "synced_block",
+                json!({"synced_from": {"block_id": "orig-1"}}),
+            ),
+            block(
+                "s2",
+                "synced_block",
+                json!({"synced_from": {"block_id": "orig-2"}}),
+            ),
+            text_block("b", "paragraph", vec![text("after")]),
+            block("s3", "synced_block", json!({})),
+        ],
+    );
+    // The crawler's marks, as the model holds them: an `Unknown` block.
+    use notion_source::model::{BlockKind, UnknownType};
+    tree.blocks[1].kind = BlockKind::Unknown(UnknownType {
+        type_name: "synced_block".into(),
+        raw: json!({"synced_from": {"block_id": "orig-1"}}),
+        error: Some("the original synced block could not be read (object_not_found)".into()),
+    });
+    tree.blocks[2].kind = BlockKind::Unknown(UnknownType {
+        type_name: "synced_block_not_shared".into(),
+        raw: json!({"synced_from": {"block_id": "orig-2"}}),
+        error: None,
+    });
+    // A synced block whose content did not parse is unsupported, not unshared.
+    tree.blocks[4].kind = BlockKind::Unknown(UnknownType {
+        type_name: "synced_block".into(),
+        raw: json!({"synced_from": 7}),
+        error: Some("invalid type: integer `7`, expected struct SyncedFrom".into()),
+    });
+    let page = render(&tree);
+    assert_eq!(
+        page.markdown,
+        "# T\n\nbefore\n\n<!-- not shared: synced block -->\n\n<!-- not shared: synced block -->\n\n\
+         after\n\n<!-- unsupported: synced_block -->\n"
+    );
+    let not_shared: Vec<(&str, Option<&str>)> = page
+        .not_shared
+        .iter()
+        .map(|n| (n.block_id.as_str(), n.original_id.as_deref()))
+        .collect();
+    assert_eq!(not_shared, [("s1", Some("orig-1")), ("s2", Some("orig-2"))]);
+    assert!(
+        page.not_shared
+            .iter()
+            .all(|n| n.kind == notion_markdown::NotSharedKind::SyncedBlock)
+    );
+    assert_eq!(page.unsupported.len(), 1);
+    assert_eq!(page.unsupported[0].block_id, "s3");
+}

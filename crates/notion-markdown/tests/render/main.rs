@@ -4,6 +4,8 @@
 //! fidelity tests over the kitchen-sink dataset.
 
 mod blocks;
+mod depth;
+mod escaping;
 mod generated;
 mod kitchen_sink;
 mod properties;
