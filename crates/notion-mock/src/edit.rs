@@ -274,7 +274,7 @@ impl Workspace {
     }
 
     /// Stores a synthetic page's generated content, so edits can change it.
-    fn materialize(&mut self, page_id: &str) {
+    pub(crate) fn materialize(&mut self, page_id: &str) {
         let Some(Content::Generated(n)) = self.pages.get(page_id).map(|p| &p.content) else {
             return;
         };
@@ -295,7 +295,7 @@ impl Workspace {
     }
 
     /// Rewrites a page's stored object.
-    fn update_page(&mut self, page_id: &str, f: impl FnOnce(&mut Value)) {
+    pub(crate) fn update_page(&mut self, page_id: &str, f: impl FnOnce(&mut Value)) {
         if let Some(page) = self.pages.get_mut(page_id) {
             let mut object = page.object.value();
             f(&mut object);
@@ -305,7 +305,7 @@ impl Workspace {
 
     /// Moves a page's `last_edited_time` (and any `last_edited_time`
     /// property of a row) to `now`.
-    fn touch_page(&mut self, page_id: &str, now: &str) {
+    pub(crate) fn touch_page(&mut self, page_id: &str, now: &str) {
         self.update_page(page_id, |o| {
             o["last_edited_time"] = json!(now);
             for prop in o["properties"]
@@ -463,13 +463,13 @@ impl Workspace {
     }
 
     /// Drops the search index; the next search rebuilds it.
-    fn reset_search(&mut self) {
+    pub(crate) fn reset_search(&mut self) {
         self.search_index = OnceLock::new();
     }
 }
 
 /// Now, cut to the minute in Notion's form.
-fn now_minute() -> String {
+pub(crate) fn now_minute() -> String {
     chrono::Utc::now()
         .format("%Y-%m-%dT%H:%M:00.000Z")
         .to_string()

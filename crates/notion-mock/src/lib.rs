@@ -39,6 +39,7 @@
 
 mod config;
 mod crawl;
+mod create;
 mod dataset;
 mod edit;
 mod files;
@@ -46,6 +47,7 @@ mod ids;
 mod server;
 mod synthetic;
 mod workspace;
+mod write_validation;
 
 pub use config::{Faults, Latency, MockConfig, RateLimit};
 pub use crawl::MinRequests;

@@ -5,8 +5,8 @@
 
 mod blocks;
 mod expand;
-mod pages;
-mod properties;
+pub(crate) mod pages;
+pub(crate) mod properties;
 pub(crate) mod rich_text;
 mod write;
 

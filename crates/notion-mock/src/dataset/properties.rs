@@ -225,7 +225,13 @@ fn option_value(row: &mut RowContext, prop: &str, name: &str) -> Value {
     json!({"id": option["id"], "name": name, "color": option["color"]})
 }
 
-fn make_option(ds_id: &str, prop: &str, name: &str, color: Option<&str>, index: usize) -> Value {
+pub(crate) fn make_option(
+    ds_id: &str,
+    prop: &str,
+    name: &str,
+    color: Option<&str>,
+    index: usize,
+) -> Value {
     json!({
         "id": derive_id(ds_id, &format!("{prop}/{name}")),
         "name": name,

@@ -7,6 +7,7 @@ mod error;
 mod limiter;
 mod query;
 mod stats;
+mod write;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, RwLock};
