@@ -27,11 +27,25 @@ pub enum Endpoint {
     QueryDataSource,
     /// `GET /v1/users`
     ListUsers,
+    /// `POST /v1/pages`
+    CreatePage,
+    /// `PATCH /v1/pages/{id}`
+    UpdatePage,
+    /// `PATCH /v1/blocks/{id}/children`
+    AppendBlockChildren,
+    /// `PATCH /v1/blocks/{id}`
+    UpdateBlock,
+    /// `POST /v1/databases`
+    CreateDatabase,
+    /// `POST /v1/data_sources`
+    CreateDataSource,
+    /// `PATCH /v1/data_sources/{id}`
+    UpdateDataSource,
 }
 
 impl Endpoint {
     /// Every endpoint, in a fixed order.
-    pub const ALL: [Endpoint; 9] = [
+    pub const ALL: [Endpoint; 16] = [
         Endpoint::Search,
         Endpoint::RetrievePage,
         Endpoint::PageProperty,
@@ -41,6 +55,13 @@ impl Endpoint {
         Endpoint::RetrieveDataSource,
         Endpoint::QueryDataSource,
         Endpoint::ListUsers,
+        Endpoint::CreatePage,
+        Endpoint::UpdatePage,
+        Endpoint::AppendBlockChildren,
+        Endpoint::UpdateBlock,
+        Endpoint::CreateDatabase,
+        Endpoint::CreateDataSource,
+        Endpoint::UpdateDataSource,
     ];
 
     /// Method and path template, e.g. `GET /v1/blocks/{id}/children`.
@@ -55,15 +76,40 @@ impl Endpoint {
             Endpoint::RetrieveDataSource => "GET /v1/data_sources/{id}",
             Endpoint::QueryDataSource => "POST /v1/data_sources/{id}/query",
             Endpoint::ListUsers => "GET /v1/users",
+            Endpoint::CreatePage => "POST /v1/pages",
+            Endpoint::UpdatePage => "PATCH /v1/pages/{id}",
+            Endpoint::AppendBlockChildren => "PATCH /v1/blocks/{id}/children",
+            Endpoint::UpdateBlock => "PATCH /v1/blocks/{id}",
+            Endpoint::CreateDatabase => "POST /v1/databases",
+            Endpoint::CreateDataSource => "POST /v1/data_sources",
+            Endpoint::UpdateDataSource => "PATCH /v1/data_sources/{id}",
         }
     }
 
     /// The HTTP method.
     pub(crate) fn method(self) -> Method {
-        match self {
-            Endpoint::Search | Endpoint::QueryDataSource => Method::POST,
+        match self.template().split_once(' ').map_or("GET", |(m, _)| m) {
+            "POST" => Method::POST,
+            "PATCH" => Method::PATCH,
             _ => Method::GET,
         }
+    }
+
+    /// Whether the endpoint changes the workspace. A write whose answer was
+    /// lost (a 5xx, a dropped connection) may still have been made, so the
+    /// client does not send it again; 429/529 answers are retried (Notion
+    /// did not take the request).
+    pub fn is_write(self) -> bool {
+        matches!(
+            self,
+            Endpoint::CreatePage
+                | Endpoint::UpdatePage
+                | Endpoint::AppendBlockChildren
+                | Endpoint::UpdateBlock
+                | Endpoint::CreateDatabase
+                | Endpoint::CreateDataSource
+                | Endpoint::UpdateDataSource
+        )
     }
 
     /// The path segments after `/v1/`, with `ids` put in place of the
@@ -124,5 +170,12 @@ mod tests {
         assert_eq!(Endpoint::Search.segments(&[]), ["search"]);
         assert_eq!(Endpoint::Search.method(), Method::POST);
         assert_eq!(Endpoint::BlockChildren.method(), Method::GET);
+        assert_eq!(Endpoint::AppendBlockChildren.method(), Method::PATCH);
+        assert_eq!(
+            Endpoint::AppendBlockChildren.segments(&["b"]),
+            ["blocks", "b", "children"]
+        );
+        assert_eq!(Endpoint::CreatePage.segments(&[]), ["pages"]);
+        assert!(Endpoint::CreatePage.is_write() && !Endpoint::QueryDataSource.is_write());
     }
 }

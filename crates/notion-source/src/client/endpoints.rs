@@ -407,7 +407,7 @@ impl NotionClient {
 
     /// The endpoint's URL with the ids in place (percent-encoded: an id can
     /// never reach another path) and the query parameters.
-    fn url(
+    pub(super) fn url(
         &self,
         endpoint: Endpoint,
         ids: &[&str],

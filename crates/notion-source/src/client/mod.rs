@@ -7,7 +7,8 @@
 //!   the client for `Retry-After`, then retry; repeated episodes lower the
 //!   pace for the rest of the run ([`pacer`](self) module).
 //! - 500/502/503/504 and transport errors are retried with exponential
-//!   backoff and full jitter; other errors fail at once as
+//!   backoff and full jitter (reads only: a write may have been made, see
+//!   [`Endpoint::is_write`]); other errors fail at once as
 //!   [`ClientError::Api`] with Notion's status, code, message and request id.
 //! - Each endpoint has a one-page call (`cursor` in, [`ListResponse`] out) for
 //!   callers that manage their own concurrency, and for lists a `*_all`
@@ -34,6 +35,7 @@ mod pacer;
 mod paginate;
 mod request;
 mod stats;
+mod write;
 
 use std::sync::Arc;
 

@@ -126,7 +126,8 @@ impl Shared {
                 Outcome::ServerError(error) => {
                     failures += 1;
                     let delay = backoff(policy, failures);
-                    if failures >= policy.max_attempts
+                    if endpoint.is_write()
+                        || failures >= policy.max_attempts
                         || first_sent.elapsed() + delay > policy.max_elapsed
                     {
                         return Err(fail(error));
@@ -137,7 +138,8 @@ impl Shared {
                 Outcome::Transport(cause) => {
                     failures += 1;
                     let delay = backoff(policy, failures);
-                    if failures >= policy.max_attempts
+                    if endpoint.is_write()
+                        || failures >= policy.max_attempts
                         || first_sent.elapsed() + delay > policy.max_elapsed
                         || cause.is_builder()
                     {
