@@ -9,3 +9,4 @@ mod envelopes;
 mod limits;
 mod pagination;
 mod query;
+mod writes;
