@@ -11,7 +11,6 @@
 //! that landed is adopted; one that did not is sent again.
 
 use std::collections::HashSet;
-use std::path::PathBuf;
 use std::time::Duration;
 
 use futures::TryStreamExt;
@@ -35,7 +34,6 @@ pub(crate) struct Executor<'a> {
     pub tree: &'a UploadTree,
     pub plan: &'a Plan,
     pub state: State,
-    pub path: PathBuf,
 }
 
 impl Executor<'_> {
@@ -60,9 +58,7 @@ impl Executor<'_> {
                 }
                 None => self.attempt(k).await?,
             };
-            self.state.ids.extend(learned);
-            self.state.done = k + 1;
-            self.state.save(&self.path)?;
+            self.state.record(learned)?;
         }
         Ok(())
     }
@@ -103,7 +99,7 @@ impl Executor<'_> {
         Bodies {
             tree: self.tree,
             ids: &self.state.ids,
-            root: &self.state.parent,
+            root: &self.state.header.parent,
         }
     }
 
@@ -338,7 +334,7 @@ impl Executor<'_> {
     ) -> Result<Option<Vec<Block>>, Failure> {
         let before = before
             + if container == ROOT {
-                self.state.parent_children
+                self.state.header.parent_children
             } else {
                 0
             };

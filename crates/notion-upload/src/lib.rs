@@ -24,9 +24,10 @@
 //!   later objects set at the end. `bound`: the fewest requests the limits
 //!   allow, to measure the plan against ([`min_requests`]).
 //! - `execute`: the steps through [`NotionClient`] (its rate limiter and
-//!   429/529 handling), the state file (`state`) rewritten atomically after
-//!   each, and after a lost answer a read that tells whether the write
-//!   landed before it is sent again.
+//!   429/529 handling), each recorded in the state file (`state`: JSON
+//!   Lines, a line appended and flushed per step) as soon as Notion
+//!   answers; after a lost answer, a read tells whether the write landed
+//!   before it is sent again.
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
@@ -40,7 +41,7 @@
 //!     &client,
 //!     &dataset,
 //!     "https://www.notion.so/Selftest-0123456789abcdef0123456789abcdef",
-//!     std::path::Path::new("upload-state.json"),
+//!     std::path::Path::new("upload-state.jsonl"),
 //!     &UploadOptions::default(),
 //! )
 //! .await?;
@@ -109,19 +110,23 @@ pub async fn upload(
     let fingerprint = state::fingerprint(&doc, &parent, &options.limits);
     let stats_before = client.stats();
     let (state, resumed) = match State::load(state_file)? {
-        Some(state) if state.fingerprint != fingerprint => {
+        Some(state) if state.header.fingerprint != fingerprint => {
             return Err(UploadError::StateMismatch {
                 path: state_file.to_path_buf(),
             });
         }
         Some(state) => (state, true),
-        None => {
-            let state = fresh_state(client, &doc, &parent, fingerprint).await?;
-            state.save(state_file)?;
-            (state, false)
-        }
+        None => (
+            fresh_state(client, &doc, &parent, fingerprint, state_file).await?,
+            false,
+        ),
     };
-    let tree = convert::convert(&doc, &dataset.page_ids(), &options.limits, &state.users);
+    let tree = convert::convert(
+        &doc,
+        &dataset.page_ids(),
+        &options.limits,
+        &state.header.users,
+    );
     let plan = plan::plan(&tree, &options.limits)?;
     let resumed_at = resumed.then_some(state.done);
     let mut executor = execute::Executor {
@@ -129,7 +134,6 @@ pub async fn upload(
         tree: &tree,
         plan: &plan,
         state,
-        path: state_file.to_path_buf(),
     };
     executor.run(resumed).await?;
     let state = executor.state;
@@ -181,6 +185,7 @@ async fn fresh_state(
     doc: &serde_json::Value,
     parent: &str,
     fingerprint: String,
+    state_file: &Path,
 ) -> Result<State, UploadError> {
     let parent_error = |source| UploadError::Parent {
         id: parent.to_string(),
@@ -204,7 +209,7 @@ async fn fresh_state(
         }
         Err(e) => return Err(parent_error(e)),
     };
-    Ok(State::new(fingerprint, parent, children.len(), users))
+    State::create(state_file, fingerprint, parent, children.len(), users)
 }
 
 /// Writes and reads one run sent, from the client's counters.

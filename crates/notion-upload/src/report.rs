@@ -4,10 +4,10 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The outcome of [`upload`](crate::upload).
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct UploadReport {
     /// The page the upload went under.
     pub parent: String,
@@ -34,7 +34,7 @@ pub struct UploadReport {
 }
 
 /// A page the upload created.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UploadedPage {
     /// Its id in the dataset.
     pub dataset_id: String,
@@ -47,7 +47,7 @@ pub struct UploadedPage {
 }
 
 /// Something written differently from the dataset.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Difference {
     /// What changed.
     pub kind: DifferenceKind,
@@ -61,7 +61,7 @@ pub struct Difference {
 
 /// Why something is written differently. Each has a fixed rule, so a reader
 /// of the upload (a self-test) can expect exactly these differences.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DifferenceKind {
     /// A Notion-hosted file (a signed URL that expires, which Notion does not
@@ -122,7 +122,7 @@ pub enum DifferenceKind {
 }
 
 /// A dataset page that was not uploaded.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SkippedPage {
     /// Its id in the dataset.
     pub dataset_id: String,
@@ -134,7 +134,7 @@ pub struct SkippedPage {
 
 /// Why a page is not uploaded: the upload writes what a crawl of the
 /// dataset reads, and a crawl skips these.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SkipReason {
     /// In the trash.
@@ -148,7 +148,7 @@ pub enum SkipReason {
 }
 
 /// Requests one upload run sent.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RequestCounts {
     /// Writes (creates, appends, updates).
     pub writes: u64,

@@ -87,6 +87,75 @@ pub async fn crawl(server: &MockServer, root: Option<&str>) -> HashMap<String, P
     trees
 }
 
+/// What a crawl of the dataset itself reads.
+pub async fn crawl_dataset(dataset: &Workspace) -> HashMap<String, PageTree> {
+    let source = start(dataset.clone(), MockConfig::unlimited()).await;
+    let original = crawl(&source, None).await;
+    source.stop().await;
+    original
+}
+
+/// Crawls the upload and compares every page of `original` (a crawl of the
+/// dataset) with its upload, by the documented rules; no page is missing or
+/// extra (the parent page aside).
+pub async fn assert_uploaded_as_crawled(
+    original: &HashMap<String, PageTree>,
+    dataset: &Workspace,
+    server: &MockServer,
+    report: &notion_upload::UploadReport,
+) {
+    let uploaded = crawl(server, None).await;
+    assert_eq!(
+        uploaded.len(),
+        original.len() + 1,
+        "every crawled page once, and the parent"
+    );
+    let to_dataset: HashMap<String, String> = report
+        .ids
+        .iter()
+        .map(|(k, v)| (v.clone(), k.clone()))
+        .collect();
+    let identity: HashMap<String, String> =
+        report.ids.keys().map(|k| (k.clone(), k.clone())).collect();
+    let facts = DatasetFacts::of(dataset);
+    for (id, tree) in original {
+        let notion_id = report
+            .ids
+            .get(id)
+            .unwrap_or_else(|| panic!("{} not uploaded", tree.page.title()));
+        let got = canonical(&uploaded[notion_id], &to_dataset);
+        let want = canonical(&expected_upload(tree, &facts), &identity);
+        assert_same(&tree.page.title(), &got, &want);
+    }
+}
+
+/// Panics with the first lines where two canonical pages differ.
+pub fn assert_same(title: &str, got: &Value, want: &Value) {
+    if got != want {
+        let (g, w) = (
+            serde_json::to_string_pretty(got).unwrap(),
+            serde_json::to_string_pretty(want).unwrap(),
+        );
+        let first = g
+            .lines()
+            .zip(w.lines())
+            .position(|(a, b)| a != b)
+            .unwrap_or(0);
+        let context = |s: &str| {
+            s.lines()
+                .skip(first.saturating_sub(6))
+                .take(20)
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        panic!(
+            "page {title:?} differs at line {first}:\n--- uploaded\n{}\n--- expected\n{}",
+            context(&g),
+            context(&w)
+        );
+    }
+}
+
 /// Statuses the mock answered, other than 200.
 pub fn refusals(server: &MockServer) -> Vec<(u16, u64)> {
     server

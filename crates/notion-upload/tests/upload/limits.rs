@@ -4,8 +4,10 @@
 use std::collections::HashMap;
 
 use notion_mock::{MockConfig, Workspace};
-use notion_upload::{DifferenceKind, UploadOptions, WriteLimits, min_requests, plan_summary, upload};
-use serde_json::{Value, json};
+use notion_upload::{
+    DifferenceKind, UploadOptions, WriteLimits, min_requests, plan_summary, upload,
+};
+use serde_json::json;
 
 use crate::common::*;
 
@@ -84,35 +86,78 @@ fn stress() -> Workspace {
 async fn every_limit_is_respected_and_the_content_comes_back() {
     let dataset = stress();
     let limits = WriteLimits::default();
-    let source = start(dataset.clone(), MockConfig::unlimited()).await;
-    let original = crawl(&source, None).await;
-    source.stop().await;
+    let original = crawl_dataset(&dataset).await;
 
     let target = target_workspace();
     let root = root_of(&target);
     let server = start(target, MockConfig::unlimited()).await;
     let dir = tempfile::tempdir().unwrap();
-    let report = upload(&client(&server), &dataset, &root, &dir.path().join("s.json"), &UploadOptions::default())
-        .await
-        .expect("upload succeeds");
-    assert_eq!(refusals(&server), vec![], "every request passed the mock's validation");
+    let report = upload(
+        &client(&server),
+        &dataset,
+        &root,
+        &dir.path().join("s.json"),
+        &UploadOptions::default(),
+    )
+    .await
+    .expect("upload succeeds");
+    assert_eq!(
+        refusals(&server),
+        vec![],
+        "every request passed the mock's validation"
+    );
 
     let plan = plan_summary(&dataset, &limits).unwrap();
-    assert_eq!(report.requests.writes as usize, plan.writes, "the run sent the plan's writes");
+    assert_eq!(
+        report.requests.writes as usize, plan.writes,
+        "the run sent the plan's writes"
+    );
     assert!(plan.writes >= min_requests(&dataset, &limits).total);
 
     let kinds = |kind| report.differences.iter().filter(|d| d.kind == kind).count();
-    assert_eq!(kinds(DifferenceKind::SyncedCopyUnsynced), 1, "{:?}", report.differences);
-    assert_eq!(kinds(DifferenceKind::RichTextSplit), 1, "the paragraph of 150 runs");
+    assert_eq!(
+        kinds(DifferenceKind::SyncedCopyUnsynced),
+        1,
+        "{:?}",
+        report.differences
+    );
+    assert_eq!(
+        kinds(DifferenceKind::RichTextSplit),
+        1,
+        "the paragraph of 150 runs"
+    );
     assert_eq!(kinds(DifferenceKind::LinkDropped), 0);
 
     let uploaded = crawl(&server, None).await;
-    let to_dataset: HashMap<String, String> = report.ids.iter().map(|(k, v)| (v.clone(), k.clone())).collect();
-    let identity: HashMap<String, String> = report.ids.keys().map(|k| (k.clone(), k.clone())).collect();
+    let to_dataset: HashMap<String, String> = report
+        .ids
+        .iter()
+        .map(|(k, v)| (v.clone(), k.clone()))
+        .collect();
+    let identity: HashMap<String, String> =
+        report.ids.keys().map(|k| (k.clone(), k.clone())).collect();
     let facts = DatasetFacts::of(&dataset);
-    let copy_first = original.values().find(|t| t.page.title() == "A copy before its original").unwrap().page.id.clone();
-    let runs_page = original.values().find(|t| t.page.title() == "Many runs").unwrap().page.id.clone();
-    let caption_page = original.values().find(|t| t.page.title() == "Long texts").unwrap().page.id.clone();
+    let copy_first = original
+        .values()
+        .find(|t| t.page.title() == "A copy before its original")
+        .unwrap()
+        .page
+        .id
+        .clone();
+    let runs_page = original
+        .values()
+        .find(|t| t.page.title() == "Many runs")
+        .unwrap()
+        .page
+        .id
+        .clone();
+    let caption_page = original
+        .values()
+        .find(|t| t.page.title() == "Long texts")
+        .unwrap()
+        .page
+        .id
+        .clone();
     for (id, tree) in &original {
         let got = canonical(&uploaded[&report.ids[id]], &to_dataset);
         let mut want = canonical(&expected_upload(tree, &facts), &identity);
@@ -122,7 +167,10 @@ async fn every_limit_is_respected_and_the_content_comes_back() {
         }
         if *id == runs_page {
             // 150 runs of alternating formatting: two paragraphs of 100 and 50, children under the last.
-            let runs = want["blocks"][0]["paragraph"]["rich_text"].as_array().unwrap().clone();
+            let runs = want["blocks"][0]["paragraph"]["rich_text"]
+                .as_array()
+                .unwrap()
+                .clone();
             let children = want["blocks"][0]["children"].clone();
             want["blocks"] = json!([
                 {"type": "paragraph", "paragraph": {"rich_text": runs[..100], "color": "default"}},
@@ -131,19 +179,22 @@ async fn every_limit_is_respected_and_the_content_comes_back() {
         }
         if *id == caption_page {
             // A caption is one array: its first 100 runs of at most 2,000 characters (the whole 2,500 here).
-            assert_eq!(got["blocks"][1]["code"]["caption"][0]["text"]["content"].as_str().unwrap().len(), 2500);
-            assert_eq!(got["blocks"][1]["code"]["rich_text"][0]["text"]["content"].as_str().unwrap().len(), 6000);
+            assert_eq!(
+                got["blocks"][1]["code"]["caption"][0]["text"]["content"]
+                    .as_str()
+                    .unwrap()
+                    .len(),
+                2500
+            );
+            assert_eq!(
+                got["blocks"][1]["code"]["rich_text"][0]["text"]["content"]
+                    .as_str()
+                    .unwrap()
+                    .len(),
+                6000
+            );
         }
-        assert_same(tree.page.title(), &got, &want);
+        assert_same(&tree.page.title(), &got, &want);
     }
     server.stop().await;
-}
-
-fn assert_same(title: String, got: &Value, want: &Value) {
-    if got != want {
-        let (g, w) = (serde_json::to_string_pretty(got).unwrap(), serde_json::to_string_pretty(want).unwrap());
-        let first = g.lines().zip(w.lines()).position(|(a, b)| a != b).unwrap_or(0);
-        let context = |s: &str| s.lines().skip(first.saturating_sub(6)).take(20).collect::<Vec<_>>().join("\n");
-        panic!("page {title:?} differs at line {first}:\n--- uploaded\n{}\n--- expected\n{}", context(&g), context(&w));
-    }
 }

@@ -3,5 +3,7 @@
 
 mod common;
 
-mod roundtrip;
+mod kill;
 mod limits;
+mod resume;
+mod roundtrip;
