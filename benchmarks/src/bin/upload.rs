@@ -57,7 +57,14 @@ async fn main() -> anyhow::Result<()> {
 
     let dir = tempfile::tempdir()?;
     let started = Instant::now();
-    let report = upload(&client, &dataset, &parent, &dir.path().join("state.jsonl"), &UploadOptions::default()).await?;
+    let report = upload(
+        &client,
+        &dataset,
+        &parent,
+        &dir.path().join("state.jsonl"),
+        &UploadOptions::default(),
+    )
+    .await?;
     let wall = started.elapsed().as_secs_f64();
     let stats = server.stats();
     let refused: u64 = stats
@@ -90,7 +97,11 @@ async fn main() -> anyhow::Result<()> {
         "| reads sent (planned {} for nested ids) | {} |",
         plan.reads, report.requests.reads
     );
-    let kinds: Vec<String> = plan.per_kind.iter().map(|(k, n)| format!("{k} {n}")).collect();
+    let kinds: Vec<String> = plan
+        .per_kind
+        .iter()
+        .map(|(k, n)| format!("{k} {n}"))
+        .collect();
     println!("| planned requests per kind | {} |", kinds.join(", "));
     println!(
         "| 429s (client), requests refused by the mock | {}, {refused} |",

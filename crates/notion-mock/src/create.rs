@@ -353,10 +353,10 @@ impl Workspace {
         let cover = body.get("cover").map(file_value);
         let trash = body["in_trash"].as_bool().or(body["archived"].as_bool());
         let bot = self.bot_ref();
-        if let (Some(ds), Some(schema)) = (&row_of, schema) {
-            if let Some(rec) = self.data_sources.get_mut(ds) {
-                rec.object["properties"] = Value::Object(schema);
-            }
+        if let (Some(ds), Some(schema)) = (&row_of, schema)
+            && let Some(rec) = self.data_sources.get_mut(ds)
+        {
+            rec.object["properties"] = Value::Object(schema);
         }
         self.update_page(&id, |o| {
             o["properties"] = Value::Object(properties);

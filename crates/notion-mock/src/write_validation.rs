@@ -442,13 +442,11 @@ impl Checker {
                     self.rich_text(cell, &format!("{path}.cells[{i}]"))?;
                 }
             }
-            "table" => {
-                if !content.get("table_width").is_some_and(Value::is_u64) {
-                    return Err(Violation::expected(
-                        &format!("{path}.table_width"),
-                        "a number",
-                    ));
-                }
+            "table" if !content.get("table_width").is_some_and(Value::is_u64) => {
+                return Err(Violation::expected(
+                    &format!("{path}.table_width"),
+                    "a number",
+                ));
             }
             "image" | "video" | "pdf" | "audio" | "file" => file(content, path)?,
             "callout" | "paragraph" => {
@@ -456,16 +454,15 @@ impl Checker {
                     check_icon(icon, &format!("{path}.icon"))?;
                 }
             }
-            "link_to_page" => {
+            "link_to_page"
                 if !["page_id", "database_id", "comment_id"]
                     .iter()
-                    .any(|k| content.get(*k).is_some_and(Value::is_string))
-                {
-                    return Err(Violation::expected(
-                        path,
-                        "an object with `page_id` or `database_id`",
-                    ));
-                }
+                    .any(|k| content.get(*k).is_some_and(Value::is_string)) =>
+            {
+                return Err(Violation::expected(
+                    path,
+                    "an object with `page_id` or `database_id`",
+                ));
             }
             "synced_block" => match content.get("synced_from") {
                 Some(Value::Null) | None => {}

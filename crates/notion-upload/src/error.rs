@@ -9,6 +9,12 @@ use notion_source::ClientError;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum UploadError {
+    /// The parent given is not a page id or URL.
+    #[error("{given:?} is not a Notion page id or URL")]
+    ParentId {
+        /// What was given.
+        given: String,
+    },
     /// The page to upload under cannot be read (wrong id, not shared with the integration).
     #[error("cannot read the parent page {id}: {source}")]
     Parent {

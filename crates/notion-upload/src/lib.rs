@@ -102,9 +102,8 @@ pub async fn upload(
     state_file: &Path,
     options: &UploadOptions,
 ) -> Result<UploadReport, UploadError> {
-    let parent = normalize_id(parent).ok_or_else(|| UploadError::State {
-        path: state_file.to_path_buf(),
-        detail: format!("{parent:?} is not a Notion page id or URL"),
+    let parent = normalize_id(parent).ok_or_else(|| UploadError::ParentId {
+        given: parent.to_string(),
     })?;
     let doc = dataset.to_json();
     let fingerprint = state::fingerprint(&doc, &parent, &options.limits);

@@ -176,6 +176,7 @@ pub(crate) fn plan(tree: &UploadTree, limits: &WriteLimits) -> Result<Plan, Uplo
         patch_blocks: Vec::new(),
         set_relations: Vec::new(),
         add_props: Vec::new(),
+        page: String::new(),
     };
     for item in &tree.roots {
         planner.document(item, ROOT)?;
@@ -231,6 +232,8 @@ struct Planner<'a> {
     patch_blocks: Vec<Key>,
     set_relations: Vec<(Key, Vec<String>)>,
     add_props: Vec<(Key, Vec<String>)>,
+    /// The page being planned.
+    page: Key,
 }
 
 impl Planner<'_> {
@@ -248,6 +251,13 @@ impl Planner<'_> {
     }
 
     fn page(&mut self, key: &Key, parent: Parent) -> Result<(), UploadError> {
+        let outer = std::mem::replace(&mut self.page, key.clone());
+        let result = self.page_steps(key, parent);
+        self.page = outer;
+        result
+    }
+
+    fn page_steps(&mut self, key: &Key, parent: Parent) -> Result<(), UploadError> {
         let doc = &self.tree.pages[key];
         let omit: Vec<String> = doc
             .properties
@@ -287,7 +297,7 @@ impl Planner<'_> {
         let mut pending = Pending::new();
         self.prepare(&prefix);
         self.in_request.clear();
-        let (children, used) = self.pack(&prefix, key, 0, &mut budget, &mut pending);
+        let (children, used) = self.pack(&prefix, 0, &mut budget, &mut pending);
         let container = match &parent {
             Parent::Root => ROOT.to_string(),
             Parent::Page(p) | Parent::DataSource(p) => p.clone(),
@@ -412,7 +422,7 @@ impl Planner<'_> {
                 blocks: self.limits.blocks,
                 bytes: self.limits.bytes.saturating_sub(REQUEST_OVERHEAD),
             };
-            let (children, used) = self.pack(&keys, container, 0, &mut budget, pending);
+            let (children, used) = self.pack(&keys, 0, &mut budget, pending);
             if used == 0 {
                 return Err(UploadError::TooLarge {
                     object: keys[0].clone(),
@@ -435,13 +445,12 @@ impl Planner<'_> {
         Ok(())
     }
 
-    /// Packs the first blocks of `keys` (children of `container`, at
-    /// `level` in the request) into the budget; the children that do not
+    /// Packs the first blocks of `keys` (siblings at `level` in the
+    /// request) into the budget; the children that do not
     /// fit go to `pending`. Returns what is included and how many of `keys`.
     fn pack(
         &mut self,
         keys: &[Key],
-        container: &str,
         level: usize,
         budget: &mut Budget,
         pending: &mut Pending,
@@ -467,7 +476,7 @@ impl Planner<'_> {
                     self.plan.differences.push(Difference {
                         kind: DifferenceKind::SyncedCopyUnsynced,
                         object: key.clone(),
-                        page: String::new(),
+                        page: self.page.clone(),
                         detail: format!("original {original}"),
                     });
                     true
@@ -495,7 +504,7 @@ impl Planner<'_> {
                     level + 1
                 };
                 let used = if child_level <= self.limits.nesting {
-                    let (kids, used) = self.pack(children, key, child_level, budget, pending);
+                    let (kids, used) = self.pack(children, child_level, budget, pending);
                     included.children = kids;
                     used
                 } else {
@@ -510,7 +519,6 @@ impl Planner<'_> {
             }
             out.push(included);
         }
-        let _ = container;
         let used = out.len();
         (out, used)
     }
