@@ -1,6 +1,8 @@
 //! Runtime edits of a workspace, as people make them in Notion: change a
-//! block's text, rewrite or extend a page, add a page, move a page to the
-//! trash, archive it, stop sharing it, delete it.
+//! block's text, rewrite or extend a page, rename it, add a page, move a
+//! page to the trash, archive it, stop sharing it, delete it. Each edit also
+//! records the webhook events Notion would send for it (see
+//! [`crate::webhooks`]).
 //!
 //! Every edit of content moves `last_edited_time` the way Notion does: to the
 //! current minute (Notion cuts page and block times to the minute), on the
@@ -94,6 +96,7 @@ impl Workspace {
         object[&kind]["rich_text"] = json!([text_run(text, annotations(&Map::new()), None)]);
         object["last_edited_time"] = json!(now);
         self.touch_page(&page, &now);
+        self.record_content(&page, &[id]);
         Ok(())
     }
 
@@ -113,6 +116,7 @@ impl Workspace {
         }
         self.blocks.retain(|_, b| b.page != id);
         self.blocks.extend(blocks);
+        self.record_content(&id, &top);
         top.extend(kept);
         if let Some(page) = self.pages.get_mut(&id) {
             page.content = Content::Blocks(top);
@@ -136,6 +140,7 @@ impl Workspace {
         {
             ids.extend(top.iter().cloned());
         }
+        self.record_content(&id, &top);
         self.touch_page(&id, &now);
         Ok(top.into_iter().next().unwrap_or_default())
     }
@@ -173,6 +178,8 @@ impl Workspace {
             self.touch_page(&parent, &now);
         }
         self.reset_search();
+        let sub = self.subtree(&id);
+        self.record_created(&id, &sub.pages, &sub.databases, &sub.data_sources);
         Ok(id)
     }
 
@@ -181,16 +188,20 @@ impl Workspace {
     /// and of its parent page (whose content loses the `child_page` block)
     /// to now. Returns the pages put in the trash: the page, then those under it.
     pub fn trash_page(&mut self, page_id: &str) -> Result<Vec<String>, EditError> {
-        self.flag_subtree(page_id, |o| {
+        let pages = self.flag_subtree(page_id, |o| {
             o["in_trash"] = json!(true);
             o["archived"] = json!(true);
-        })
+        })?;
+        self.record_removed(&pages[0], true);
+        Ok(pages)
     }
 
     /// Archives a page (`is_archived`), with every page under it; times
     /// move as for [`Workspace::trash_page`]. Returns the pages archived.
     pub fn archive_page(&mut self, page_id: &str) -> Result<Vec<String>, EditError> {
-        self.flag_subtree(page_id, |o| o["is_archived"] = json!(true))
+        let pages = self.flag_subtree(page_id, |o| o["is_archived"] = json!(true))?;
+        self.record_removed(&pages[0], false);
+        Ok(pages)
     }
 
     /// Stops sharing a page with the integration, with everything under it
@@ -228,6 +239,7 @@ impl Workspace {
         let id = self.existing_page(page_id)?;
         let sub = self.subtree(&id);
         let now = now_minute();
+        self.record_removed(&id, true);
         self.detach(&id, &now);
         let pages: HashSet<String> = std::iter::once(id.clone())
             .chain(sub.pages.iter().cloned())
@@ -244,6 +256,23 @@ impl Workspace {
         }
         self.reset_search();
         Ok(std::iter::once(id).chain(sub.pages).collect())
+    }
+
+    /// Sets a page's title (its `title` property) to one plain run. Moves
+    /// the page's `last_edited_time` to now.
+    pub fn set_title(&mut self, page_id: &str, title: &str) -> Result<(), EditError> {
+        let id = self.existing_page(page_id)?;
+        let mut changed = Vec::new();
+        self.update_page(&id, |o| {
+            let props = o["properties"].as_object_mut().into_iter().flatten();
+            for (name, prop) in props.filter(|(_, p)| p["type"] == "title") {
+                prop["title"] = json!([text_run(title, annotations(&Map::new()), None)]);
+                changed.push(prop["id"].as_str().unwrap_or(name).to_string());
+            }
+        });
+        self.touch_page(&id, &now_minute());
+        self.record_properties(&id, &changed);
+        Ok(())
     }
 
     /// The page whose content holds a block (a page's own id gives the

@@ -23,6 +23,8 @@
 //! [`MockServer::edit`] on a running server) change a block, add a page,
 //! trash, archive, unshare or delete one, with `last_edited_time` moving as
 //! in Notion: to the current minute, on the edited block and its page.
+//! [`MockServer::start_webhooks`] makes a running server send the signed
+//! webhook events Notion would send for those edits (see [`WebhookConfig`]).
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
@@ -46,6 +48,7 @@ mod files;
 mod ids;
 mod server;
 mod synthetic;
+mod webhooks;
 mod workspace;
 mod write_validation;
 
@@ -55,4 +58,5 @@ pub use dataset::DatasetError;
 pub use edit::EditError;
 pub use server::{MockServer, RequestEvent, Stats};
 pub use synthetic::SyntheticConfig;
+pub use webhooks::{Delivery, WebhookConfig, WebhookError, WebhookSender};
 pub use workspace::Workspace;

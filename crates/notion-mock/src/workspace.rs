@@ -44,6 +44,9 @@ pub struct Workspace {
     pub(crate) search_index: OnceLock<Vec<SearchEntry>>,
     /// Edits made so far (numbers the ids of added objects).
     pub(crate) edit_count: u64,
+    /// Changes recorded by edits since they were last taken, for webhooks
+    /// (see [`crate::webhooks`]).
+    pub(crate) changes: Vec<crate::webhooks::Change>,
 }
 
 /// One page or data source search can return.

@@ -10,7 +10,7 @@ mod stats;
 mod write;
 
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::{Duration, Instant};
 
 use axum::body::Body;
@@ -28,6 +28,7 @@ use tokio::task::{JoinHandle, JoinSet};
 pub use stats::{RequestEvent, Stats};
 
 use crate::config::{Latency, MockConfig};
+use crate::webhooks::{WebhookConfig, WebhookError, WebhookSender};
 use crate::workspace::Workspace;
 use error::ApiError;
 use limiter::{Decision, Limiter};
@@ -62,6 +63,8 @@ pub(crate) struct State {
     stats: Mutex<Stats>,
     rng: Mutex<StdRng>,
     started: Instant,
+    /// The webhook sender, once started.
+    webhooks: OnceLock<WebhookSender>,
 }
 
 /// What the fault draw decided for one request.
@@ -106,6 +109,7 @@ impl MockServer {
             base_url: format!("http://{addr}"),
             stats: Mutex::new(Stats::default()),
             started: now,
+            webhooks: OnceLock::new(),
         });
         let shutdown = Arc::new(Notify::new());
         let task = tokio::spawn(accept_loop(listener, state.clone(), shutdown.clone()));
@@ -141,7 +145,30 @@ impl MockServer {
     /// # Ok(()) }
     /// ```
     pub fn edit<R>(&self, edit: impl FnOnce(&mut Workspace) -> R) -> R {
-        edit(&mut self.state.ws.write().expect("workspace lock"))
+        let mut ws = self.state.ws.write().expect("workspace lock");
+        let result = edit(&mut ws);
+        let changes = std::mem::take(&mut ws.changes);
+        if let Some(webhooks) = self.state.webhooks.get() {
+            webhooks.push(changes);
+        }
+        result
+    }
+
+    /// Starts sending webhooks for the edits made from now on through
+    /// [`MockServer::edit`]: POSTs the handshake to `cfg.url` and fails if
+    /// it is not answered 2xx. The returned handle lists the deliveries and
+    /// waits for them to settle.
+    pub async fn start_webhooks(&self, cfg: WebhookConfig) -> Result<WebhookSender, WebhookError> {
+        if self.state.webhooks.get().is_some() {
+            return Err(WebhookError::AlreadyStarted);
+        }
+        let origin = crate::webhooks::Origin::of(&self.state.ws.read().expect("workspace lock"));
+        let sender = crate::webhooks::start(origin, cfg).await?;
+        self.state
+            .webhooks
+            .set(sender.clone())
+            .map_err(|_| WebhookError::AlreadyStarted)?;
+        Ok(sender)
     }
 
     /// A copy of the served workspace as it is now, edits included (for

@@ -9,4 +9,5 @@ mod envelopes;
 mod limits;
 mod pagination;
 mod query;
+mod webhooks;
 mod writes;
