@@ -29,7 +29,8 @@ pub struct UploadReport {
     pub steps: usize,
     /// The step a resumed upload started from (`None`: a fresh upload).
     pub resumed_at: Option<usize>,
-    /// Requests this run sent (retries included).
+    /// Requests this run sent (retries included), from the client's
+    /// counters: requests other tasks send through the same client count too.
     pub requests: RequestCounts,
 }
 
