@@ -18,9 +18,10 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value, json};
 
+use crate::dataset::blocks::TEXT_TYPES;
 use crate::dataset::pages::{long_time, page_url};
-use crate::dataset::properties::{make_option, property_id};
-use crate::dataset::rich_text::{annotations, date_value, plain_text, text_run};
+use crate::dataset::properties::{make_option, options, property_id};
+use crate::dataset::rich_text::{annotations, date_mention, date_value, plain_text, text_run};
 use crate::edit::now_minute;
 use crate::ids::{compact, parse_id};
 use crate::workspace::{
@@ -47,26 +48,11 @@ fn invalid(message: impl Into<String>) -> WriteError {
     WriteError::Invalid(message.into())
 }
 
-/// Block types that hold children.
-const CONTAINERS: &[&str] = &[
-    "paragraph",
-    "heading_1",
-    "heading_2",
-    "heading_3",
-    "heading_4",
-    "bulleted_list_item",
-    "numbered_list_item",
-    "to_do",
-    "toggle",
-    "quote",
-    "template",
-    "callout",
-    "synced_block",
-    "column_list",
-    "column",
-    "table",
-    "tab",
-];
+/// Whether a block type holds children.
+fn holds_children(kind: &str) -> bool {
+    TEXT_TYPES.contains(&kind)
+        || matches!(kind, "synced_block" | "column_list" | "column" | "table" | "tab")
+}
 
 /// Property types Notion computes; a request cannot set them.
 const COMPUTED: &[&str] = &[
@@ -215,7 +201,7 @@ impl Workspace {
                 ),
                 Node::Block(b) => {
                     let kind = b.object["type"].as_str().unwrap_or_default();
-                    if !CONTAINERS.contains(&kind)
+                    if !holds_children(kind)
                         || crate::workspace::synced_from(&b.object).is_some()
                     {
                         return Err(invalid(format!(
@@ -725,21 +711,7 @@ impl Workspace {
                         ("In progress", "blue"),
                         ("Done", "green"),
                     ];
-                    let mut options: Vec<Value> = given["options"]
-                        .as_array()
-                        .into_iter()
-                        .flatten()
-                        .enumerate()
-                        .map(|(i, o)| {
-                            make_option(
-                                ds_id,
-                                name,
-                                o["name"].as_str().unwrap_or(""),
-                                o["color"].as_str(),
-                                i,
-                            )
-                        })
-                        .collect();
+                    let mut options = options(ds_id, name, &given["options"]);
                     if kind == "status" && options.is_empty() {
                         options = defaults
                             .iter()
@@ -1068,18 +1040,7 @@ impl<'a> Builder<'a> {
                     json!(format!("https://www.notion.so/{}", compact(&id))),
                 )
             }
-            "date" => {
-                let date = date_value(inner);
-                let plain = match date["end"].as_str() {
-                    Some(end) => format!("{} → {end}", date["start"].as_str().unwrap_or_default()),
-                    None => date["start"].as_str().unwrap_or_default().to_string(),
-                };
-                (
-                    json!({"type": "date", "date": date}),
-                    json!(plain),
-                    Value::Null,
-                )
-            }
+            "date" => date_mention(inner),
             "template_mention" => {
                 let plain = match (
                     inner["template_mention_date"].as_str(),

@@ -3,7 +3,7 @@
 //! `object`, `plain_text` and annotations get defaults; keys name objects for
 //! references). The format is documented in `datasets/README.md`.
 
-mod blocks;
+pub(crate) mod blocks;
 mod expand;
 pub(crate) mod pages;
 pub(crate) mod properties;
