@@ -304,7 +304,7 @@ impl Workspace {
     }
 
     /// Stores a synthetic page's generated content, so edits can change it.
-    fn materialize(&mut self, page_id: &str) {
+    pub(crate) fn materialize(&mut self, page_id: &str) {
         let Some(Content::Generated(n)) = self.pages.get(page_id).map(|p| &p.content) else {
             return;
         };
@@ -325,7 +325,7 @@ impl Workspace {
     }
 
     /// Rewrites a page's stored object.
-    fn update_page(&mut self, page_id: &str, f: impl FnOnce(&mut Value)) {
+    pub(crate) fn update_page(&mut self, page_id: &str, f: impl FnOnce(&mut Value)) {
         if let Some(page) = self.pages.get_mut(page_id) {
             let mut object = page.object.value();
             f(&mut object);
@@ -335,7 +335,7 @@ impl Workspace {
 
     /// Moves a page's `last_edited_time` (and any `last_edited_time`
     /// property of a row) to `now`.
-    fn touch_page(&mut self, page_id: &str, now: &str) {
+    pub(crate) fn touch_page(&mut self, page_id: &str, now: &str) {
         self.update_page(page_id, |o| {
             o["last_edited_time"] = json!(now);
             for prop in o["properties"]
@@ -493,7 +493,7 @@ impl Workspace {
     }
 
     /// Drops the search index; the next search rebuilds it.
-    fn reset_search(&mut self) {
+    pub(crate) fn reset_search(&mut self) {
         self.search_index = OnceLock::new();
     }
 }
@@ -501,7 +501,7 @@ impl Workspace {
 impl Workspace {
     /// The server's now (the local clock moved by the clock offset), cut to
     /// the minute in Notion's form.
-    fn now_minute(&self) -> String {
+    pub(crate) fn now_minute(&self) -> String {
         (chrono::Utc::now() + self.clock_offset)
             .format("%Y-%m-%dT%H:%M:00.000Z")
             .to_string()

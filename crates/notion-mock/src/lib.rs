@@ -46,6 +46,7 @@
 
 mod config;
 mod crawl;
+mod create;
 mod dataset;
 mod edit;
 mod files;
@@ -55,6 +56,7 @@ mod server;
 mod synthetic;
 mod webhooks;
 mod workspace;
+mod write_validation;
 
 pub use config::{Faults, Latency, MockConfig, RateLimit};
 pub use crawl::MinRequests;

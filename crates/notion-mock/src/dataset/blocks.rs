@@ -29,7 +29,7 @@ const COMMON_KEYS: &[&str] = &[
 ];
 
 /// Block types whose content is rich text plus a colour.
-const TEXT_TYPES: &[&str] = &[
+pub(crate) const TEXT_TYPES: &[&str] = &[
     "paragraph",
     "heading_1",
     "heading_2",

@@ -3,10 +3,10 @@
 //! `object`, `plain_text` and annotations get defaults; keys name objects for
 //! references). The format is documented in `datasets/README.md`.
 
-mod blocks;
+pub(crate) mod blocks;
 mod expand;
-mod pages;
-mod properties;
+pub(crate) mod pages;
+pub(crate) mod properties;
 pub(crate) mod rich_text;
 mod write;
 

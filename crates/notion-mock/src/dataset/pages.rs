@@ -225,6 +225,6 @@ pub(crate) fn page_url(title: &str, id: &str) -> String {
 }
 
 /// Database and data source times carry milliseconds and an offset.
-fn long_time(minute: &str) -> String {
+pub(crate) fn long_time(minute: &str) -> String {
     minute.replace(".000Z", ".000+00:00")
 }

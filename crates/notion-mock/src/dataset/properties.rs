@@ -63,21 +63,7 @@ impl Loader {
         match kind {
             "number" => json!({"format": prop["format"].as_str().unwrap_or("number")}),
             "select" | "multi_select" | "status" => {
-                let options: Vec<Value> = prop["options"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .enumerate()
-                    .map(|(i, o)| {
-                        make_option(
-                            ds_id,
-                            name,
-                            o.as_str().or(o["name"].as_str()).unwrap_or(""),
-                            o["color"].as_str(),
-                            i,
-                        )
-                    })
-                    .collect();
+                let options = options(ds_id, name, &prop["options"]);
                 if kind == "status" {
                     json!({"options": options, "groups": []})
                 } else {
@@ -226,7 +212,31 @@ fn option_value(row: &mut RowContext, prop: &str, name: &str) -> Value {
     json!({"id": option["id"], "name": name, "color": option["color"]})
 }
 
-fn make_option(ds_id: &str, prop: &str, name: &str, color: Option<&str>, index: usize) -> Value {
+/// Schema options from a list of names or `{name, color}` objects.
+pub(crate) fn options(ds_id: &str, prop: &str, list: &Value) -> Vec<Value> {
+    list.as_array()
+        .into_iter()
+        .flatten()
+        .enumerate()
+        .map(|(i, o)| {
+            make_option(
+                ds_id,
+                prop,
+                o.as_str().or(o["name"].as_str()).unwrap_or(""),
+                o["color"].as_str(),
+                i,
+            )
+        })
+        .collect()
+}
+
+pub(crate) fn make_option(
+    ds_id: &str,
+    prop: &str,
+    name: &str,
+    color: Option<&str>,
+    index: usize,
+) -> Value {
     json!({
         "id": derive_id(ds_id, &format!("{prop}/{name}")),
         "name": name,

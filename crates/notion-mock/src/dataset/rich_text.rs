@@ -92,18 +92,7 @@ impl Loader {
                     href,
                 )
             }
-            "date" => {
-                let date = date_value(arg);
-                let plain = match date["end"].as_str() {
-                    Some(end) => format!("{} → {end}", date["start"].as_str().unwrap_or_default()),
-                    None => date["start"].as_str().unwrap_or_default().to_string(),
-                };
-                (
-                    json!({"type": "date", "date": date}),
-                    json!(plain),
-                    Value::Null,
-                )
-            }
+            "date" => date_mention(arg),
             "link_preview" => (
                 json!({"type": "link_preview", "link_preview": {"url": s}}),
                 json!(s),
@@ -205,6 +194,17 @@ pub(crate) fn date_value(v: &Value) -> Value {
         }),
         _ => Value::Null,
     }
+}
+
+/// A date mention's content, plain text (`start → end`) and href, from
+/// `"2026-07-04"` or `{start, end?, time_zone?}`.
+pub(crate) fn date_mention(v: &Value) -> (Value, Value, Value) {
+    let date = date_value(v);
+    let plain = match date["end"].as_str() {
+        Some(end) => format!("{} → {end}", date["start"].as_str().unwrap_or_default()),
+        None => date["start"].as_str().unwrap_or_default().to_string(),
+    };
+    (json!({"type": "date", "date": date}), json!(plain), Value::Null)
 }
 
 /// Fills the defaults of a run written in Notion's full form.

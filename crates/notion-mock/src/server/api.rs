@@ -57,19 +57,24 @@ pub(crate) async fn handle(state: &State, req: Request<Body>) -> Response<Body> 
         Ok(()) => match axum::body::to_bytes(body, MAX_BODY).await {
             Err(_) => Err(ApiError::invalid_json()),
             Ok(bytes) => {
-                let ws = state.ws.read().expect("workspace lock");
-                let request = ApiRequest {
-                    notion_version: parts
-                        .headers
-                        .get("notion-version")
-                        .and_then(|v| v.to_str().ok())
-                        .unwrap_or_default(),
-                    method: parts.method.as_str(),
-                    path: parts.uri.path(),
-                    query: parse_query(parts.uri.query().unwrap_or("")),
-                    body: &bytes,
-                };
-                route(&ws, state, &request)
+                match super::write::route(state, parts.method.as_str(), parts.uri.path(), &bytes) {
+                    Some(written) => written,
+                    None => {
+                        let ws = state.ws.read().expect("workspace lock");
+                        let request = ApiRequest {
+                            notion_version: parts
+                                .headers
+                                .get("notion-version")
+                                .and_then(|v| v.to_str().ok())
+                                .unwrap_or_default(),
+                            method: parts.method.as_str(),
+                            path: parts.uri.path(),
+                            query: parse_query(parts.uri.query().unwrap_or("")),
+                            body: &bytes,
+                        };
+                        route(&ws, state, &request)
+                    }
+                }
             }
         },
     };
@@ -519,7 +524,7 @@ fn retrieve_user(ws: &Workspace, raw: &str) -> Result<Value, ApiError> {
 /// The integration's own bot user (`/v1/users/me`).
 fn bot_user(ws: &Workspace) -> Value {
     json!({
-        "object": "user", "id": crate::ids::derive_id(&ws.name, "integration-bot"),
+        "object": "user", "id": ws.bot_id(),
         "name": "Mock integration", "avatar_url": null, "type": "bot",
         "bot": {"owner": {"type": "workspace", "workspace": true}, "workspace_name": ws.name},
     })

@@ -9,6 +9,7 @@ mod limiter;
 mod markdown;
 mod query;
 mod stats;
+mod write;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, OnceLock, RwLock};

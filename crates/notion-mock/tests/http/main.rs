@@ -12,3 +12,4 @@ mod markdown;
 mod pagination;
 mod query;
 mod webhooks;
+mod writes;

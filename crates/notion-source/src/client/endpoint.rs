@@ -29,11 +29,25 @@ pub enum Endpoint {
     ListUsers,
     /// `GET /v1/pages/{id}/markdown`
     PageMarkdown,
+    /// `POST /v1/pages`
+    CreatePage,
+    /// `PATCH /v1/pages/{id}`
+    UpdatePage,
+    /// `PATCH /v1/blocks/{id}/children`
+    AppendBlockChildren,
+    /// `PATCH /v1/blocks/{id}`
+    UpdateBlock,
+    /// `POST /v1/databases`
+    CreateDatabase,
+    /// `POST /v1/data_sources`
+    CreateDataSource,
+    /// `PATCH /v1/data_sources/{id}`
+    UpdateDataSource,
 }
 
 impl Endpoint {
     /// Every endpoint, in a fixed order.
-    pub const ALL: [Endpoint; 10] = [
+    pub const ALL: [Endpoint; 17] = [
         Endpoint::Search,
         Endpoint::RetrievePage,
         Endpoint::PageProperty,
@@ -44,6 +58,13 @@ impl Endpoint {
         Endpoint::QueryDataSource,
         Endpoint::ListUsers,
         Endpoint::PageMarkdown,
+        Endpoint::CreatePage,
+        Endpoint::UpdatePage,
+        Endpoint::AppendBlockChildren,
+        Endpoint::UpdateBlock,
+        Endpoint::CreateDatabase,
+        Endpoint::CreateDataSource,
+        Endpoint::UpdateDataSource,
     ];
 
     /// Method and path template, e.g. `GET /v1/blocks/{id}/children`.
@@ -59,6 +80,13 @@ impl Endpoint {
             Endpoint::QueryDataSource => "POST /v1/data_sources/{id}/query",
             Endpoint::ListUsers => "GET /v1/users",
             Endpoint::PageMarkdown => "GET /v1/pages/{id}/markdown",
+            Endpoint::CreatePage => "POST /v1/pages",
+            Endpoint::UpdatePage => "PATCH /v1/pages/{id}",
+            Endpoint::AppendBlockChildren => "PATCH /v1/blocks/{id}/children",
+            Endpoint::UpdateBlock => "PATCH /v1/blocks/{id}",
+            Endpoint::CreateDatabase => "POST /v1/databases",
+            Endpoint::CreateDataSource => "POST /v1/data_sources",
+            Endpoint::UpdateDataSource => "PATCH /v1/data_sources/{id}",
         }
     }
 
@@ -68,21 +96,43 @@ impl Endpoint {
             Endpoint::Search
             | Endpoint::BlockChildren
             | Endpoint::QueryDataSource
-            | Endpoint::ListUsers => &["list"],
-            Endpoint::RetrievePage => &["page"],
+            | Endpoint::ListUsers
+            | Endpoint::AppendBlockChildren => &["list"],
+            Endpoint::RetrievePage | Endpoint::CreatePage | Endpoint::UpdatePage => &["page"],
             Endpoint::PageProperty => &["list", "property_item"],
-            Endpoint::RetrieveBlock => &["block"],
-            Endpoint::RetrieveDatabase => &["database"],
-            Endpoint::RetrieveDataSource => &["data_source"],
+            Endpoint::RetrieveBlock | Endpoint::UpdateBlock => &["block"],
+            Endpoint::RetrieveDatabase | Endpoint::CreateDatabase => &["database"],
+            Endpoint::RetrieveDataSource
+            | Endpoint::CreateDataSource
+            | Endpoint::UpdateDataSource => &["data_source"],
+            Endpoint::PageMarkdown => &["page_markdown"],
         }
     }
 
     /// The HTTP method.
     pub(crate) fn method(self) -> Method {
-        match self {
-            Endpoint::Search | Endpoint::QueryDataSource => Method::POST,
+        match self.template().split_once(' ').map_or("GET", |(m, _)| m) {
+            "POST" => Method::POST,
+            "PATCH" => Method::PATCH,
             _ => Method::GET,
         }
+    }
+
+    /// Whether the endpoint changes the workspace. A write whose answer was
+    /// lost (a 5xx, a dropped connection) may still have been made, so the
+    /// client does not send it again; 429/529 answers are retried (Notion
+    /// did not take the request).
+    pub fn is_write(self) -> bool {
+        matches!(
+            self,
+            Endpoint::CreatePage
+                | Endpoint::UpdatePage
+                | Endpoint::AppendBlockChildren
+                | Endpoint::UpdateBlock
+                | Endpoint::CreateDatabase
+                | Endpoint::CreateDataSource
+                | Endpoint::UpdateDataSource
+        )
     }
 
     /// The path after `/v1/`, with `ids` put in place of the template's
@@ -187,5 +237,12 @@ mod tests {
         assert_eq!(Endpoint::Search.path(&[]), "search");
         assert_eq!(Endpoint::Search.method(), Method::POST);
         assert_eq!(Endpoint::BlockChildren.method(), Method::GET);
+        assert_eq!(Endpoint::AppendBlockChildren.method(), Method::PATCH);
+        assert_eq!(
+            Endpoint::AppendBlockChildren.path(&["b"]),
+            "blocks/b/children"
+        );
+        assert_eq!(Endpoint::CreatePage.path(&[]), "pages");
+        assert!(Endpoint::CreatePage.is_write() && !Endpoint::QueryDataSource.is_write());
     }
 }

@@ -272,8 +272,11 @@ impl NotionClient {
         cursor: Option<&str>,
     ) -> Result<ListResponse<PropertyItem>, ClientError> {
         let query = self.paged_query(cursor);
+        // Property ids come percent-encoded (`%3AUPp`); the URL encodes the
+        // path once, so the id goes in decoded (not as `%253AUPp`).
+        let property_id = percent_decode(property_id);
         let items: PropertyItems = self
-            .get(Endpoint::PageProperty, &[page_id, property_id], &query)
+            .get(Endpoint::PageProperty, &[page_id, &property_id], &query)
             .await?;
         Ok(items.0)
     }
@@ -426,7 +429,7 @@ impl NotionClient {
     /// The endpoint's URL with the ids in place (percent-encoded: an id can
     /// never reach another path; a property id keeps Notion's own escapes)
     /// and the query parameters.
-    fn url(
+    pub(super) fn url(
         &self,
         endpoint: Endpoint,
         ids: &[&str],
@@ -456,6 +459,31 @@ impl NotionClient {
         }
         Ok(url)
     }
+}
+
+/// Decodes `%XX` escapes (a property id as Notion returns it); anything
+/// else, malformed escapes included, is kept as it is.
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], hex) {
+            (b'%', Some(byte)) => {
+                out.push(byte);
+                i += 3;
+            }
+            (byte, _) => {
+                out.push(byte);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).unwrap_or_else(|_| s.to_string())
 }
 
 #[cfg(test)]
@@ -526,6 +554,25 @@ mod tests {
             .url(Endpoint::RetrieveBlock, &[" "], &[])
             .unwrap_err();
         assert!(matches!(err, ClientError::InvalidInput { .. }), "{err}");
+    }
+
+    #[test]
+    fn property_ids_are_encoded_once_in_the_path() {
+        assert_eq!(percent_decode("%3AUPp"), ":UPp");
+        assert_eq!(percent_decode("YL%3Fp"), "YL?p");
+        assert_eq!(percent_decode("a%2"), "a%2");
+        let client = NotionClient::new(SecretToken::new("t"), ClientConfig::default()).unwrap();
+        let url = client
+            .url(
+                Endpoint::PageProperty,
+                &["p", &percent_decode("YL%3Fp")],
+                &[],
+            )
+            .unwrap();
+        assert!(
+            url.as_str().ends_with("/v1/pages/p/properties/YL%3Fp"),
+            "{url}"
+        );
     }
 
     #[test]

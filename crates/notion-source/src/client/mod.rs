@@ -9,7 +9,8 @@
 //!   A `Retry-After` beyond [`RetryPolicy::max_retry_after`] fails the call
 //!   with [`ClientError::RateLimitedTooLong`] instead of waiting for hours.
 //! - 500/502/503/504, transport errors and bodies cut short are retried with
-//!   exponential backoff and full jitter; other errors fail at once as
+//!   exponential backoff and full jitter (reads only: a write may have been
+//!   made, see [`Endpoint::is_write`]); other errors fail at once as
 //!   [`ClientError::Api`] with Notion's status, code, message and request id.
 //! - A `200` that is not the endpoint's object (`{"object": "error"}`, a
 //!   list without `results`) is a [`ClientError::Decode`], never empty
@@ -49,6 +50,7 @@ mod paginate;
 mod repair;
 mod request;
 mod stats;
+mod write;
 
 use std::sync::Arc;
 

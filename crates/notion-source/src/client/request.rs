@@ -121,7 +121,8 @@ impl Shared {
             let mut retry_after_failure = || {
                 failures += 1;
                 let delay = backoff(policy, failures);
-                (failures < policy.max_attempts
+                (!endpoint.is_write()
+                    && failures < policy.max_attempts
                     && first_sent.elapsed() + delay <= policy.max_elapsed)
                     .then_some(delay)
             };
