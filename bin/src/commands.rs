@@ -244,6 +244,12 @@ async fn execute(
             );
             return Ok(Outcome::Unauthorized);
         }
+        Err(EngineError::Crawl(error @ CrawlError::RateLimitedTooLong { .. })) => {
+            eprintln!(
+                "error: {error}. The pages already read are stored; run again later to continue."
+            );
+            return Ok(Outcome::Throttled);
+        }
         Err(EngineError::Busy(error)) => {
             eprintln!("error: {error}");
             return Ok(Outcome::Busy);

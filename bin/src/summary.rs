@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use crate::exit::Outcome;
 use engine::RunReport;
+use notion_source::crawler::NotShared;
 
 /// The final summary of a run (printed, or as JSON with `--json`).
 #[derive(Debug, Serialize)]
@@ -53,8 +54,15 @@ pub struct Summary {
     pub listing_errors: Vec<String>,
     /// Blocks shown only as a marker, by type.
     pub unsupported_blocks: BTreeMap<String, u64>,
+    /// Databases and synced originals the pages reference that are not
+    /// shared with the integration, with the pages that reference them.
+    pub not_shared: Vec<NotShared>,
     /// State store errors met (each logged).
     pub store_errors: u64,
+    /// Compressed page content the state store holds, in bytes.
+    pub stored_content_bytes: u64,
+    /// Pages whose content the state store holds.
+    pub stored_content_pages: u64,
     /// Wall time in seconds.
     pub seconds: f64,
 }
@@ -172,30 +180,48 @@ impl Summary {
                 .iter()
                 .map(|(k, v)| (k.clone(), *v))
                 .collect(),
+            not_shared: crawl.not_shared.clone(),
             store_errors: report.store_errors,
+            stored_content_bytes: report.raw_store.0,
+            stored_content_pages: report.raw_store.1,
             seconds: report.seconds,
         }
     }
 
-    /// Prints the summary for a person (stderr).
+    /// Prints the summary for a person on stderr. A closed or full stderr
+    /// loses the text, never panics.
     pub fn print(&self) {
+        use std::io::Write;
+        let text = self.to_text();
+        let _ = std::io::stderr().lock().write_all(text.as_bytes());
+    }
+
+    /// The summary as a person reads it.
+    pub fn to_text(&self) -> String {
+        use std::fmt::Write;
+        let mut out = String::new();
+        // Writing to a String cannot fail.
         let p = &self.pages;
-        eprintln!();
-        eprintln!(
+        out.push('\n');
+        let _ = writeln!(
+            out,
             "notion-ingest run {} {}",
             self.run_id,
             if self.resumed { "(resumed)" } else { "" }
         );
-        eprintln!(
+        let _ = writeln!(
+            out,
             "  pages     {} found: {} written, {} unchanged, {} failed, {} skipped, {} deleted",
             p.discovered, p.written, p.unchanged, p.failed, p.skipped, p.deleted
         );
-        eprintln!(
+        let _ = writeln!(
+            out,
             "  content   {} blocks -> {} chunks, {} tokens written; snapshot holds {} chunks",
             self.blocks, self.chunks_written, self.tokens_written, self.snapshot_chunks
         );
         if self.rebuilt_from_store > 0 {
-            eprintln!(
+            let _ = writeln!(
+                out,
                 "  rebuilt   {} pages from the state store (no request)",
                 self.rebuilt_from_store
             );
@@ -204,21 +230,25 @@ impl Summary {
             .minimum_requests
             .map(|m| format!(" (minimum for this content: {m})"))
             .unwrap_or_default();
-        eprintln!(
+        let _ = writeln!(
+            out,
             "  requests  {}{minimum}, {} rate-limited (429), {} retries",
             self.requests, self.rate_limited, self.retries
         );
         if !self.unsupported_blocks.is_empty() {
-            eprintln!(
+            let _ = writeln!(
+                out,
                 "  marked    {:?} (blocks shown as a marker)",
                 self.unsupported_blocks
             );
         }
+        print_not_shared(&self.not_shared, &mut out);
         for e in self.listing_errors.iter().take(5) {
-            eprintln!("  LISTING   {e}");
+            let _ = writeln!(out, "  LISTING   {e}");
         }
         for f in self.failures.iter().take(20) {
-            eprintln!(
+            let _ = writeln!(
+                out,
                 "  FAILED    page {}: {} (request id {})",
                 f.page_id,
                 f.code,
@@ -226,28 +256,67 @@ impl Summary {
             );
         }
         if self.failures.len() > 20 {
-            eprintln!(
+            let _ = writeln!(
+                out,
                 "  ... and {} more failures (see --json or the pages table)",
                 self.failures.len() - 20
             );
         }
-        eprintln!("  time      {:.1}s", self.seconds);
+        let _ = writeln!(out, "  time      {:.1}s", self.seconds);
         let what = match self.outcome {
             Outcome::Success => format!("done: {}", self.out_dir.display()),
             Outcome::PartialFailure => format!("done with failures: {} (everything else written)", self.out_dir.display()),
             Outcome::Interrupted => "interrupted: pages already read are stored; run again to continue (nothing new was published)".into(),
             Outcome::Unreachable => "could not reach Notion: check the network, a proxy, or --api-url".into(),
+            Outcome::Throttled => "Notion asked to wait longer than the client waits (a Retry-After over 5 minutes): pages already read are stored; run again later".into(),
             Outcome::NothingShared => {
                 "nothing is shared with this integration: open a page in Notion, ... menu > Connections, and add the integration".into()
             }
             _ => String::new(),
         };
-        eprintln!("  {what}");
+        let _ = writeln!(out, "  {what}");
+        out
     }
 }
 
-/// `inspect OUT`: pages, chunks, tokens (a histogram), failures, schema.
+/// The not-shared list: what the pages reference that the integration
+/// cannot read, and where, so a person knows what to share.
+fn print_not_shared(not_shared: &[NotShared], out: &mut String) {
+    use std::fmt::Write;
+    for item in not_shared.iter().take(20) {
+        let from = item
+            .referenced_from
+            .iter()
+            .take(3)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(", ");
+        let more = item.referenced_from.len().saturating_sub(3);
+        let more = if more > 0 {
+            format!(" and {more} more")
+        } else {
+            String::new()
+        };
+        let _ = writeln!(
+            out,
+            "  NOT SHARED {} {} (referenced from {from}{more}): share it with the integration to read it",
+            item.kind.as_str(),
+            item.id
+        );
+    }
+    if not_shared.len() > 20 {
+        let _ = writeln!(
+            out,
+            "  ... and {} more not shared (see --json)",
+            not_shared.len() - 20
+        );
+    }
+}
+
+/// `inspect OUT`: pages, chunks, tokens (a histogram), failures, what the
+/// last run found not shared, schema.
 pub fn inspect(out: &Path, json: bool) -> Result<()> {
+    use std::fmt::Write;
     let snapshot = sink::Snapshot::open_published(out)
         .with_context(|| format!("cannot read {}", out.display()))?
         .with_context(|| format!("no published snapshot in {}", out.display()))?;
@@ -271,7 +340,9 @@ pub fn inspect(out: &Path, json: bool) -> Result<()> {
             }
         }
     }
+    let not_shared = last_not_shared(out)?;
     let histogram = histogram(&tokens);
+    let mut text = String::new();
     if json {
         let value = serde_json::json!({
             "manifest": manifest,
@@ -280,37 +351,87 @@ pub fn inspect(out: &Path, json: bool) -> Result<()> {
             "tokens": tokens.iter().map(|t| u64::from(*t)).sum::<u64>(),
             "token_histogram": histogram,
             "failures": failures,
+            "not_shared": not_shared,
         });
-        println!("{}", serde_json::to_string_pretty(&value)?);
-        return Ok(());
+        text = serde_json::to_string_pretty(&value)?;
+        text.push('\n');
+        return write_stdout(&text);
     }
-    println!(
+    // Writing to a String cannot fail.
+    let _ = writeln!(
+        text,
         "{} (run {}, schema version {})",
         out.display(),
         manifest.run_id,
         manifest.schema_version
     );
-    println!("pages:  {statuses:?}");
-    println!(
+    let _ = writeln!(text, "pages:  {statuses:?}");
+    let _ = writeln!(
+        text,
         "chunks: {}, tokens: {}",
         tokens.len(),
         tokens.iter().map(|t| u64::from(*t)).sum::<u64>()
     );
     let widest = histogram.iter().map(|(_, n)| *n).max().unwrap_or(1).max(1);
     for (label, n) in &histogram {
-        println!(
+        let _ = writeln!(
+            text,
             "  {label:>9} tokens {:>7} {}",
             n,
             "#".repeat((n * 40).div_ceil(widest) as usize)
         );
     }
     for (page_id, code, request_id) in &failures {
-        println!(
+        let _ = writeln!(
+            text,
             "failed: {page_id} {code} (request id {})",
             request_id.as_deref().unwrap_or("-")
         );
     }
-    Ok(())
+    for item in &not_shared {
+        let _ = writeln!(
+            text,
+            "not shared: {} {} (referenced from {})",
+            item["kind"].as_str().unwrap_or("?"),
+            item["id"].as_str().unwrap_or("?"),
+            item["referenced_from"]
+                .as_array()
+                .map(|a| a
+                    .iter()
+                    .filter_map(|v| v.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "))
+                .unwrap_or_default()
+        );
+    }
+    write_stdout(&text)
+}
+
+/// The not-shared list of the last completed run, from the state store
+/// (empty when the directory has none).
+fn last_not_shared(out: &Path) -> Result<Vec<serde_json::Value>> {
+    if !out.join(engine::store::STATE_FILE).exists() {
+        return Ok(Vec::new());
+    }
+    let store = engine::store::Store::open(out)
+        .with_context(|| format!("cannot open the state store in {}", out.display()))?;
+    let summary = store.last_completed_summary()?;
+    Ok(summary
+        .and_then(|(_, s)| s["crawl"]["not_shared"].as_array().cloned())
+        .unwrap_or_default())
+}
+
+/// Writes to stdout; a reader that stopped early (`| head`) is not an error.
+fn write_stdout(text: &str) -> Result<()> {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other.context("cannot write to stdout"),
+    }
 }
 
 /// Chunk counts by token-count bucket.

@@ -50,7 +50,10 @@ fn invalid(message: impl Into<String>) -> WriteError {
 /// Whether a block type holds children.
 fn holds_children(kind: &str) -> bool {
     TEXT_TYPES.contains(&kind)
-        || matches!(kind, "synced_block" | "column_list" | "column" | "table" | "tab")
+        || matches!(
+            kind,
+            "synced_block" | "column_list" | "column" | "table" | "tab"
+        )
 }
 
 /// Property types Notion computes; a request cannot set them.
@@ -200,9 +203,7 @@ impl Workspace {
                 ),
                 Node::Block(b) => {
                     let kind = b.object["type"].as_str().unwrap_or_default();
-                    if !holds_children(kind)
-                        || crate::workspace::synced_from(&b.object).is_some()
-                    {
+                    if !holds_children(kind) || crate::workspace::synced_from(&b.object).is_some() {
                         return Err(invalid(format!(
                             "Block type {kind} does not support children."
                         )));

@@ -173,7 +173,7 @@ impl Executor<'_> {
                 children
                     .iter()
                     .map(|c| c.key.clone())
-                    .zip(answer.results.into_iter().map(|b| b.id))
+                    .zip(answer.results.into_iter().map(|b| b.id.clone()))
                     .collect()
             }
             Step::ReadChildren {
@@ -193,10 +193,10 @@ impl Executor<'_> {
                         Some(id) if *id != block.id => {
                             return Err(Failure::Conflict {
                                 expected: format!("{key} as {id}"),
-                                found: block.id,
+                                found: block.id.clone(),
                             });
                         }
-                        _ => learned.push((key.clone(), block.id)),
+                        _ => learned.push((key.clone(), block.id.clone())),
                     }
                 }
                 learned
@@ -317,7 +317,7 @@ impl Executor<'_> {
                     children
                         .iter()
                         .map(|c| c.key.clone())
-                        .zip(blocks.into_iter().map(|b| b.id))
+                        .zip(blocks.into_iter().map(|b| b.id.clone()))
                         .collect()
                 })),
             _ => Ok(None),

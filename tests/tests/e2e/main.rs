@@ -5,5 +5,7 @@ mod support;
 
 mod cli;
 mod contract;
+mod hardening;
 mod incremental;
 mod pipeline;
+mod readme;

@@ -501,6 +501,9 @@ fn an_earlier_end_inside_a_fence_is_measured_with_its_closing_fence() {
     .unwrap();
     let chunks = chunk(&chunker, markdown);
     assert_budget(&chunker, &chunks);
-    let text: String = chunks.iter().map(|c| &markdown[c.byte_range.clone()]).collect();
+    let text: String = chunks
+        .iter()
+        .map(|c| &markdown[c.byte_range.clone()])
+        .collect();
     assert!(text.contains("$$") && text.contains("文。"));
 }

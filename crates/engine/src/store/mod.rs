@@ -490,6 +490,28 @@ impl Store {
         Ok(())
     }
 
+    /// The summary the last completed run stored (its [`RunReport`](crate::RunReport)
+    /// as JSON), with its run id; `None` before the first completed run.
+    pub fn last_completed_summary(
+        &self,
+    ) -> Result<Option<(String, serde_json::Value)>, StoreError> {
+        let row: Option<(String, Option<String>)> = self
+            .conn
+            .query_row(
+                "SELECT run_id, summary FROM runs WHERE status = ?1 \
+                 ORDER BY ended_at DESC, run_id DESC LIMIT 1",
+                params![RunStatus::Completed.as_str()],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        Ok(row.map(|(run_id, summary)| {
+            let summary = summary
+                .and_then(|s| serde_json::from_str(&s).ok())
+                .unwrap_or(serde_json::Value::Null);
+            (run_id, summary)
+        }))
+    }
+
     // ---- meta ------------------------------------------------------------
 
     /// A value of the `meta` table.

@@ -204,7 +204,11 @@ pub(crate) fn date_mention(v: &Value) -> (Value, Value, Value) {
         Some(end) => format!("{} → {end}", date["start"].as_str().unwrap_or_default()),
         None => date["start"].as_str().unwrap_or_default().to_string(),
     };
-    (json!({"type": "date", "date": date}), json!(plain), Value::Null)
+    (
+        json!({"type": "date", "date": date}),
+        json!(plain),
+        Value::Null,
+    )
 }
 
 /// Fills the defaults of a run written in Notion's full form.

@@ -106,11 +106,14 @@ impl NotionClient {
     ) -> Result<T, ClientError> {
         let url = self.url(endpoint, ids, &[])?;
         self.shared
-            .execute(Call {
-                endpoint,
-                url,
-                body: Some(body.clone()),
-            })
+            .execute(
+                Call {
+                    endpoint,
+                    url,
+                    body: Some(body.clone()),
+                },
+                &self.cancel,
+            )
             .await
     }
 }
