@@ -1147,19 +1147,24 @@ impl Store {
     /// store was lost, replaced, or the snapshot changed behind its back):
     /// every live chunk becomes pending again, and every published chunk id
     /// the store does not hold becomes a delete. Returns the deletes added.
-    pub fn reconcile(&mut self, run: &RunInfo, published: &[String]) -> Result<u64, StoreError> {
+    pub fn reconcile(
+        &mut self,
+        run: &RunInfo,
+        published: &[(String, String)],
+    ) -> Result<u64, StoreError> {
         let tx = self.conn.transaction()?;
         tx.execute("UPDATE chunks SET pending = 1", [])?;
         let mut added = 0;
         {
             let mut live = tx.prepare_cached("SELECT 1 FROM chunks WHERE chunk_id = ?1")?;
             let mut insert = tx.prepare_cached(
-                "INSERT OR IGNORE INTO deletes (chunk_id, page_id, reason, run_id) VALUES (?1, '', ?2, ?3)",
+                "INSERT OR IGNORE INTO deletes (chunk_id, page_id, reason, run_id) VALUES (?1, ?2, ?3, ?4)",
             )?;
-            for id in published {
+            for (id, page_id) in published {
                 if !live.exists(params![id])? {
                     added += insert.execute(params![
                         id,
+                        page_id,
                         DeleteReason::Reconciled.as_str(),
                         run.run_id
                     ])? as u64;
