@@ -26,8 +26,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use benchmarks::LIMIT_PER_SECOND;
-use notion_mock::{SyntheticConfig, Workspace};
 use engine::settings::{FetchStrategy, fetch_for};
+use notion_mock::{SyntheticConfig, Workspace};
 use notion_source::crawler::{CrawlConfig, CrawlEvent, CrawlProgress, Crawler};
 use tokio::sync::{Mutex, mpsc};
 use tokio_util::sync::CancellationToken;

@@ -11,7 +11,9 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use notion_source::crawler::{ChildDocuments, CrawlEvent, CrawlProgress, FetchStrategy, SkipReason};
+use notion_source::crawler::{
+    ChildDocuments, CrawlEvent, CrawlProgress, FetchStrategy, SkipReason,
+};
 use notion_source::model::Page;
 use serde::Serialize;
 use tokio::sync::mpsc::Receiver;

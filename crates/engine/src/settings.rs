@@ -501,6 +501,18 @@ mod tests {
     }
 
     #[test]
+    fn the_fetch_strategy_is_read_and_wired_to_the_crawler() {
+        assert_eq!(Settings::default().crawl.fetch, FetchStrategy::Blocks);
+        let valid = Settings::from_toml("[crawl]\nfetch = \"markdown\"")
+            .unwrap()
+            .validate()
+            .unwrap();
+        assert_eq!(valid.crawl.fetch.strategy(), FetchStrategy::Markdown);
+        let error = Settings::from_toml("[crawl]\nfetch = \"walk\"").unwrap_err();
+        assert!(error.message.contains("walk"), "{error}");
+    }
+
+    #[test]
     fn a_small_max_tokens_caps_the_default_minimum() {
         let valid = Settings::from_toml("[chunk]\nmax_tokens = 32")
             .unwrap()

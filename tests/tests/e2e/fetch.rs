@@ -129,11 +129,18 @@ async fn kitchen_sink_through_markdown_makes_the_fewest_requests_and_keeps_the_t
         "requests per endpoint: {per_endpoint:?}, oracle: {min:?}"
     );
     assert_eq!(
-        per_endpoint.get("GET /v1/blocks/{id}").copied().unwrap_or(0),
+        per_endpoint
+            .get("GET /v1/blocks/{id}")
+            .copied()
+            .unwrap_or(0),
         min.retrieve_block
     );
     assert!(min.retrieve_block > 0, "the sink has unwritable types");
-    assert!(report.crawl.failures.is_empty(), "{:?}", report.crawl.failures);
+    assert!(
+        report.crawl.failures.is_empty(),
+        "{:?}",
+        report.crawl.failures
+    );
 
     let met = same_text(&ws, blocks_out.path(), out.path());
     for (text, why) in EXCEPTIONS {
@@ -175,8 +182,15 @@ async fn a_synthetic_workspace_cut_short_is_spliced_back_in_the_fewest_requests(
         min.total + ws.min_requests().users,
         "requests per endpoint: {per_endpoint:?}, oracle: {min:?}"
     );
-    assert!(report.crawl.failures.is_empty(), "{:?}", report.crawl.failures);
-    assert_eq!(same_text(&ws, blocks_out.path(), out.path()), Vec::<String>::new());
+    assert!(
+        report.crawl.failures.is_empty(),
+        "{:?}",
+        report.crawl.failures
+    );
+    assert_eq!(
+        same_text(&ws, blocks_out.path(), out.path()),
+        Vec::<String>::new()
+    );
 
     // The same workspace read one page at a time: byte for byte the same chunks.
     let (_, _, _, serial) = crawl(&ws, FetchStrategy::Markdown, limit, 1).await;
@@ -224,7 +238,12 @@ async fn an_unshared_child_page_is_counted_as_not_shared() {
     let report = run_pipeline(&server, config_with(out.path(), FetchStrategy::Markdown)).await;
     let stats = server.stats();
     server.stop().await;
-    assert_eq!(stats.total, min.total + ws.min_requests().users, "{:?}", stats.per_endpoint);
+    assert_eq!(
+        stats.total,
+        min.total + ws.min_requests().users,
+        "{:?}",
+        stats.per_endpoint
+    );
     let not_shared: Vec<_> = report
         .crawl
         .not_shared
@@ -234,7 +253,11 @@ async fn an_unshared_child_page_is_counted_as_not_shared() {
     assert_eq!(not_shared.len(), 1, "{:?}", report.crawl.not_shared);
     assert_eq!(not_shared[0].id, hidden);
     assert_eq!(not_shared[0].referenced_from.len(), 1);
-    assert!(report.crawl.failures.is_empty(), "{:?}", report.crawl.failures);
+    assert!(
+        report.crawl.failures.is_empty(),
+        "{:?}",
+        report.crawl.failures
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -252,7 +275,11 @@ async fn switching_strategy_reads_again_and_leaves_no_duplicate_chunks() {
         .get("GET /v1/pages/{id}/markdown")
         .copied()
         .unwrap_or(0);
-    assert!(markdown >= ws.page_ids().len() as u64, "{:?}", stats.per_endpoint);
+    assert!(
+        markdown >= ws.page_ids().len() as u64,
+        "{:?}",
+        stats.per_endpoint
+    );
     assert_eq!(report.crawl.progress.unchanged, 0);
     let all = chunks(out.path());
     let mut ids: Vec<(&str, u32)> = all

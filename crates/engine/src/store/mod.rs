@@ -26,9 +26,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, SecondsFormat, Utc};
+use notion_source::crawler::FetchStrategy;
 use rusqlite::{Connection, OptionalExtension, params};
 use sink::{ChunkRecord, PageRecord};
-use notion_source::crawler::FetchStrategy;
 
 pub use schema::SCHEMA_VERSION;
 
@@ -1178,9 +1178,7 @@ impl Store {
     /// How each page's stored content was read (`pages.fetch`), by page id;
     /// `None` for pages never read (failed, skipped) or stored before the
     /// column existed by a run whose fetch fingerprint does not say.
-    pub fn fetch_strategies(
-        &self,
-    ) -> Result<BTreeMap<String, Option<FetchStrategy>>, StoreError> {
+    pub fn fetch_strategies(&self) -> Result<BTreeMap<String, Option<FetchStrategy>>, StoreError> {
         let mut stmt = self
             .conn
             .prepare("SELECT page_id, fetch FROM pages ORDER BY page_id")?;

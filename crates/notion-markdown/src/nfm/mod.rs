@@ -80,8 +80,8 @@ use notion_source::model::{Block, Page};
 use serde::Serialize;
 
 pub use document::SpliceError;
-pub use reader::Reader;
 pub use notion_source::model::{MarkdownVersion, Refetch};
+pub use reader::Reader;
 
 use crate::{RenderContext, RenderedPage};
 

@@ -120,8 +120,12 @@ pub trait MarkdownDocument: Send {
     fn placeholders(&self) -> Vec<PlaceholderRef>;
     /// Puts the endpoint's answer for `block_id` (Markdown in `version`)
     /// where its placeholder stands; returns how many placeholders it replaced.
-    fn splice_markdown(&mut self, block_id: &str, markdown: &str, version: MarkdownVersion)
-    -> usize;
+    fn splice_markdown(
+        &mut self,
+        block_id: &str,
+        markdown: &str,
+        version: MarkdownVersion,
+    ) -> usize;
     /// Puts `blocks` (read through the block API) where the placeholder of
     /// `block_id` stands; returns how many placeholders it replaced.
     fn splice_blocks(&mut self, block_id: &str, blocks: Vec<Block>) -> usize;

@@ -16,6 +16,13 @@
 //!   page (a child page's from its `child_page` block), never from a
 //!   retrieve-page call; no children requests for child pages, child
 //!   databases or synced copies; no retrieve-block calls.
+//! - Fetch strategies ([`CrawlConfig::fetch`]): a page's content is its
+//!   block tree (`blocks`, `tree`), or one page-as-Markdown answer with its
+//!   placeholders read again and spliced (`markdown`, see the `markdown`
+//!   module), read into the same blocks by a [`MarkdownReader`]. With
+//!   `markdown`, child pages found in pages wait until the listings end, so
+//!   a page search lists always gets the listing's metadata (a `<page>` tag
+//!   has no edit times).
 //! - Budget kept busy: up to `pages_in_flight` pages are read at once, each
 //!   with all its containers of a level requested together; every request
 //!   waits for the client's one rate limiter.

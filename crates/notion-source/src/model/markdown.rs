@@ -63,7 +63,6 @@ pub enum Refetch {
     Nothing,
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
