@@ -278,10 +278,12 @@ mod tests {
         {
             let conn = Connection::open(&path).unwrap();
             // Version 2's pages table: today's without `fetch`.
-            let v2 = TABLES.replace(
-                ",\n    fetch TEXT                         -- FetchStrategy its raw content was read with\n",
-                "\n",
-            );
+            let v2 = TABLES
+                .replace(
+                    "    fetch TEXT                         -- FetchStrategy its raw content was read with\n",
+                    "",
+                )
+                .replace("written_run TEXT NOT NULL,", "written_run TEXT NOT NULL");
             assert!(!v2.contains("fetch TEXT"), "the v2 layout is derived");
             conn.execute_batch(&v2).unwrap();
             conn.execute_batch(
