@@ -20,12 +20,12 @@ use crate::summary::Summary;
 #[error("{0}")]
 pub struct UsageError(pub String);
 
-fn usage(message: impl Into<String>) -> anyhow::Error {
+pub(crate) fn usage(message: impl Into<String>) -> anyhow::Error {
     UsageError(message.into()).into()
 }
 
 /// The settings of a pipeline command, flags over the config file, checked.
-fn settings(args: &PipelineArgs) -> Result<Settings> {
+pub(crate) fn settings(args: &PipelineArgs) -> Result<Settings> {
     let settings = crate::config::resolve(args).map_err(|e| usage(e.to_string()))?;
     settings.validate().map_err(|e| usage(e.to_string()))?;
     Ok(settings)
@@ -181,7 +181,7 @@ fn load_workspace(
 
 /// The token, from the token file or `NOTION_TOKEN`; never from a flag. A
 /// missing or unreadable token is a usage error (exit 2).
-fn read_token(token_file: Option<&Path>) -> Result<SecretToken> {
+pub(crate) fn read_token(token_file: Option<&Path>) -> Result<SecretToken> {
     let token = match token_file {
         Some(path) => std::fs::read_to_string(path)
             .map_err(|e| {

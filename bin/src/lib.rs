@@ -9,4 +9,5 @@ pub mod commands;
 pub mod config;
 pub mod exit;
 pub mod progress;
+pub mod serve;
 pub mod summary;
