@@ -176,7 +176,11 @@ pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
         "m" => value * 60.0,
         "h" => value * 3600.0,
         "d" => value * 86_400.0,
-        other => return Err(format!("unknown unit {other:?} in {text:?}: use ms, s, m, h or d")),
+        other => {
+            return Err(format!(
+                "unknown unit {other:?} in {text:?}: use ms, s, m, h or d"
+            ));
+        }
     };
     std::time::Duration::try_from_secs_f64(seconds).map_err(|e| format!("{text:?}: {e}"))
 }

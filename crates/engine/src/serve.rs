@@ -463,8 +463,7 @@ impl Refresher {
             ..RunOptions::default()
         };
         let result =
-            crate::run::run_locked(self.client.clone(), self.config.engine.clone(), options)
-                .await;
+            crate::run::run_locked(self.client.clone(), self.config.engine.clone(), options).await;
         let requests = self.client.stats().total.requests - before;
         match result {
             Ok(report) if report.export.is_some() => {

@@ -16,9 +16,7 @@ use tokio_util::sync::CancellationToken;
 use webhooks::{PlannerConfig, Secret, sign};
 
 use crate::contract::block_requests;
-use crate::support::{
-    TOKEN, binary, change_sets, chunks, config, fast_client, mock, run_pipeline,
-};
+use crate::support::{TOKEN, binary, change_sets, chunks, config, fast_client, mock, run_pipeline};
 
 const HOOK_TOKEN: &str = "secret_webhook_verification_e2e";
 const RETRIEVE_PAGE: &str = "GET /v1/pages/{id}";
@@ -138,7 +136,10 @@ async fn three_edits_in_a_thousand_pages_refresh_exactly_those_pages() {
     let sender = hooks(&server, &serving.url(), false, true).await;
     // The handshake's token is in the private token file.
     let token_file = out.path().join(engine::TOKEN_FILE);
-    assert_eq!(std::fs::read_to_string(&token_file).unwrap().trim(), HOOK_TOKEN);
+    assert_eq!(
+        std::fs::read_to_string(&token_file).unwrap().trim(),
+        HOOK_TOKEN
+    );
     use std::os::unix::fs::PermissionsExt;
     let mode = std::fs::metadata(&token_file).unwrap().permissions().mode();
     assert_eq!(mode & 0o777, 0o600);
@@ -163,10 +164,26 @@ async fn three_edits_in_a_thousand_pages_refresh_exactly_those_pages() {
         .iter()
         .map(|id| block_requests(&edited.page_tree_json(id).unwrap()))
         .sum();
-    assert_eq!(stats.per_endpoint.get(RETRIEVE_PAGE), Some(&3), "{:?}", stats.per_endpoint);
-    assert_eq!(stats.per_endpoint.get(BLOCK_CHILDREN), Some(&expected_children));
-    assert_eq!(stats.total, 3 + expected_children, "{:?}", stats.per_endpoint);
-    assert_eq!(m["notion_webhook_refresh_requests_total"], stats.total as f64);
+    assert_eq!(
+        stats.per_endpoint.get(RETRIEVE_PAGE),
+        Some(&3),
+        "{:?}",
+        stats.per_endpoint
+    );
+    assert_eq!(
+        stats.per_endpoint.get(BLOCK_CHILDREN),
+        Some(&expected_children)
+    );
+    assert_eq!(
+        stats.total,
+        3 + expected_children,
+        "{:?}",
+        stats.per_endpoint
+    );
+    assert_eq!(
+        m["notion_webhook_refresh_requests_total"],
+        stats.total as f64
+    );
     // One change set per refresh, holding exactly those pages' upserts.
     let sets = change_sets(out.path());
     let new: Vec<_> = sets[sets_before..].to_vec();
@@ -184,7 +201,9 @@ async fn three_edits_in_a_thousand_pages_refresh_exactly_those_pages() {
 
 /// The final state after trashing a page and editing a row, as a map of
 /// chunk id to text, and the pages each change set touched.
-async fn trash_and_row_edit(messy: bool) -> (BTreeMap<String, String>, BTreeSet<String>, BTreeSet<String>) {
+async fn trash_and_row_edit(
+    messy: bool,
+) -> (BTreeMap<String, String>, BTreeSet<String>, BTreeSet<String>) {
     let ws = synthetic(150, 5);
     let server = mock(ws.clone()).await;
     let out = tempfile::tempdir().unwrap();
@@ -201,13 +220,17 @@ async fn trash_and_row_edit(messy: bool) -> (BTreeMap<String, String>, BTreeSet<
     server.reset_stats();
     server.edit(|ws| {
         ws.trash_page(&trashed).unwrap();
-        ws.set_title(&row, "A row renamed by a webhook test").unwrap();
+        ws.set_title(&row, "A row renamed by a webhook test")
+            .unwrap();
     });
     sender.settled().await;
     settled(serving.addr, 1.0).await;
     let stats = server.stats();
     assert!(
-        stats.per_endpoint.get(QUERY_DATA_SOURCE).is_some_and(|n| *n >= 1),
+        stats
+            .per_endpoint
+            .get(QUERY_DATA_SOURCE)
+            .is_some_and(|n| *n >= 1),
         "the row's data source is queried: {:?}",
         stats.per_endpoint
     );
@@ -222,14 +245,25 @@ async fn trash_and_row_edit(messy: bool) -> (BTreeMap<String, String>, BTreeSet<
         .flat_map(|s| s.deletes.iter().map(|d| d.page_id.clone()))
         .collect();
     let upserted: BTreeSet<String> = new.iter().flat_map(upserted_pages).collect();
-    assert_eq!(deleted, BTreeSet::from([trashed.clone()]), "the trashed page becomes deletes");
-    assert!(upserted.contains(&row), "the row is refreshed: {upserted:?}");
+    assert_eq!(
+        deleted,
+        BTreeSet::from([trashed.clone()]),
+        "the trashed page becomes deletes"
+    );
+    assert!(
+        upserted.contains(&row),
+        "the row is refreshed: {upserted:?}"
+    );
     let row_chunks: Vec<_> = new
         .iter()
         .flat_map(|s| &s.upserts)
         .filter(|c| c.page_id == row)
         .collect();
-    assert!(row_chunks.iter().any(|c| c.page_title == "A row renamed by a webhook test"));
+    assert!(
+        row_chunks
+            .iter()
+            .any(|c| c.page_title == "A row renamed by a webhook test")
+    );
     // Apply the change sets to the snapshot from before.
     let mut table: BTreeMap<String, String> = BTreeMap::new();
     for set in &sets {
@@ -282,8 +316,18 @@ async fn forged_unsigned_and_oversized_requests_are_refused_and_change_nothing()
         ("missing signature", body.clone(), None, 401),
         ("bad signature", body.clone(), Some("sha256=00".into()), 401),
         ("forged replay", body.clone(), Some(forged), 401),
-        ("malformed", b"{not json".to_vec(), Some(sign(&Secret::new(HOOK_TOKEN), b"{not json")), 400),
-        ("5 MiB", vec![b' '; 5 << 20], Some(sign(&Secret::new(HOOK_TOKEN), &[b' '; 16])), 413),
+        (
+            "malformed",
+            b"{not json".to_vec(),
+            Some(sign(&Secret::new(HOOK_TOKEN), b"{not json")),
+            400,
+        ),
+        (
+            "5 MiB",
+            vec![b' '; 5 << 20],
+            Some(sign(&Secret::new(HOOK_TOKEN), &[b' '; 16])),
+            413,
+        ),
     ];
     for (what, body, signature, status) in cases {
         let answer = post(body, signature).await;
@@ -299,7 +343,10 @@ async fn forged_unsigned_and_oversized_requests_are_refused_and_change_nothing()
     assert_eq!(m["notion_webhook_events_received_total"], 0.0);
     assert_eq!(m["notion_webhook_events_pending"], 0.0);
     assert_eq!(m["notion_webhook_refreshes_total"], 0.0);
-    assert_eq!(m["notion_webhook_events_rejected_total{reason=\"too_large\"}"], 1.0);
+    assert_eq!(
+        m["notion_webhook_events_rejected_total{reason=\"too_large\"}"],
+        1.0
+    );
     assert_eq!(server.stats().total, 0, "no request to Notion");
     assert_eq!(change_sets(out.path()).len(), sets_before);
 
@@ -319,8 +366,21 @@ async fn forged_unsigned_and_oversized_requests_are_refused_and_change_nothing()
 /// `notion-ingest serve` as a process, and the address it listens on.
 fn spawn_serve(server: &MockServer, out: &Path, secret: &Path, quiet: &str) -> (Child, SocketAddr) {
     let mut child = Command::new(binary())
-        .args(["serve", "--listen", "127.0.0.1:0", "--reconcile-every", "off"])
-        .args(["--quiet-period", quiet, "--api-url", &server.url(), "--rate", "1000"])
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--reconcile-every",
+            "off",
+        ])
+        .args([
+            "--quiet-period",
+            quiet,
+            "--api-url",
+            &server.url(),
+            "--rate",
+            "1000",
+        ])
         .arg("--webhook-secret-file")
         .arg(secret)
         .arg("--out")
@@ -357,7 +417,10 @@ async fn kill_9_with_events_pending_then_a_restart_refreshes_every_accepted_even
     let (mut child, addr) = spawn_serve(&server, out.path(), &secret, "10m");
     let url = format!("http://{addr}{}", webhooks::WEBHOOK_PATH);
     let sender = hooks(&server, &url, true, false).await;
-    let chosen: Vec<String> = pages_with_parent(&ws, "page_id").into_iter().take(3).collect();
+    let chosen: Vec<String> = pages_with_parent(&ws, "page_id")
+        .into_iter()
+        .take(3)
+        .collect();
     let sets_before = change_sets(out.path()).len();
     for id in &chosen {
         server.edit(|ws| ws.append_paragraph(id, "Written before the kill.").unwrap());
@@ -373,15 +436,27 @@ async fn kill_9_with_events_pending_then_a_restart_refreshes_every_accepted_even
         .env("NOTION_TOKEN", TOKEN)
         .output()
         .unwrap();
-    assert_eq!(busy.status.code(), Some(7), "{}", String::from_utf8_lossy(&busy.stderr));
+    assert_eq!(
+        busy.status.code(),
+        Some(7),
+        "{}",
+        String::from_utf8_lossy(&busy.stderr)
+    );
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
-    assert_eq!(change_sets(out.path()).len(), sets_before, "nothing refreshed before the kill");
+    assert_eq!(
+        change_sets(out.path()).len(),
+        sets_before,
+        "nothing refreshed before the kill"
+    );
 
     let (mut child, addr) = spawn_serve(&server, out.path(), &secret, "100ms");
     settled(addr, 1.0).await;
     let sets = change_sets(out.path());
-    let upserted: BTreeSet<String> = sets[sets_before..].iter().flat_map(upserted_pages).collect();
+    let upserted: BTreeSet<String> = sets[sets_before..]
+        .iter()
+        .flat_map(upserted_pages)
+        .collect();
     assert_eq!(upserted, chosen.iter().cloned().collect());
     // SIGTERM: a graceful stop, exit 0.
     let pid = child.id() as i32;

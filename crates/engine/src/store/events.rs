@@ -235,7 +235,8 @@ mod tests {
         assert_eq!(log.pending_count().unwrap(), 1);
         // A settled event's retry is still a duplicate.
         assert_eq!(log.persist(&e1, &raw1).unwrap(), Persisted::Duplicate);
-        assert_eq!(log.prune_settled(Utc::now()).unwrap(), 0);
+        let earlier = Utc::now() - chrono::Duration::seconds(60);
+        assert_eq!(log.prune_settled(earlier).unwrap(), 0);
         let later = Utc::now() + chrono::Duration::seconds(5);
         assert_eq!(log.prune_settled(later).unwrap(), 1);
         assert_eq!(log.pending_count().unwrap(), 1);
