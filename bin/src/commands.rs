@@ -25,7 +25,7 @@ pub(crate) fn usage(message: impl Into<String>) -> anyhow::Error {
 }
 
 /// The settings of a pipeline command, flags over the config file, checked.
-pub(crate) fn settings(args: &PipelineArgs) -> Result<Settings> {
+fn settings(args: &PipelineArgs) -> Result<Settings> {
     let settings = crate::config::resolve(args).map_err(|e| usage(e.to_string()))?;
     settings.validate().map_err(|e| usage(e.to_string()))?;
     Ok(settings)
@@ -33,16 +33,31 @@ pub(crate) fn settings(args: &PipelineArgs) -> Result<Settings> {
 
 /// `notion-ingest run`: crawl a real workspace (or any API URL).
 pub async fn run(args: RunArgs) -> Result<Outcome> {
-    let mut settings = settings(&args.pipeline)?;
-    if let Some(url) = &args.api_url {
-        settings.notion.api_url = url.clone();
+    let (valid, token) = connection(
+        &args.pipeline,
+        args.api_url.as_deref(),
+        args.token_file.as_deref(),
+    )?;
+    execute(&args.pipeline, &valid, token, None).await
+}
+
+/// The checked settings of a command that talks to Notion (`run`, `serve`),
+/// with `--api-url` and `--token-file` applied, and the token.
+pub(crate) fn connection(
+    pipeline: &PipelineArgs,
+    api_url: Option<&str>,
+    token_file: Option<&Path>,
+) -> Result<(engine::ValidSettings, SecretToken)> {
+    let mut settings = settings(pipeline)?;
+    if let Some(url) = api_url {
+        settings.notion.api_url = url.to_string();
     }
-    if let Some(file) = &args.token_file {
-        settings.notion.token_file = Some(file.clone());
+    if let Some(file) = token_file {
+        settings.notion.token_file = Some(file.to_path_buf());
     }
     let valid = settings.validate().map_err(|e| usage(e.to_string()))?;
     let token = read_token(valid.token_file.as_deref())?;
-    execute(&args.pipeline, &valid, token, None).await
+    Ok((valid, token))
 }
 
 /// `notion-ingest demo`: the real pipeline against an in-process mock.
@@ -181,7 +196,7 @@ fn load_workspace(
 
 /// The token, from the token file or `NOTION_TOKEN`; never from a flag. A
 /// missing or unreadable token is a usage error (exit 2).
-pub(crate) fn read_token(token_file: Option<&Path>) -> Result<SecretToken> {
+fn read_token(token_file: Option<&Path>) -> Result<SecretToken> {
     let token = match token_file {
         Some(path) => std::fs::read_to_string(path)
             .map_err(|e| {

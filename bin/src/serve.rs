@@ -9,7 +9,7 @@ use tokio_util::sync::CancellationToken;
 use webhooks::{PlannerConfig, Secret};
 
 use crate::cli::{Reconcile, ServeArgs};
-use crate::commands::{read_token, settings, usage};
+use crate::commands::{connection, usage};
 use crate::exit::Outcome;
 
 /// Runs `serve` until a signal.
@@ -19,15 +19,11 @@ pub async fn serve(args: ServeArgs) -> Result<Outcome> {
             "--full does not apply to serve: run `notion-ingest run --full` (serve must not be running)",
         ));
     }
-    let mut settings = settings(&args.pipeline)?;
-    if let Some(url) = &args.api_url {
-        settings.notion.api_url = url.clone();
-    }
-    if let Some(file) = &args.token_file {
-        settings.notion.token_file = Some(file.clone());
-    }
-    let valid = settings.validate().map_err(|e| usage(e.to_string()))?;
-    let token = read_token(valid.token_file.as_deref())?;
+    let (valid, token) = connection(
+        &args.pipeline,
+        args.api_url.as_deref(),
+        args.token_file.as_deref(),
+    )?;
     let secret = match &args.webhook_secret_file {
         Some(path) => Some(Secret::read_file(path).map_err(|e| usage(e.to_string()))?),
         None => None,
