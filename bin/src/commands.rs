@@ -20,7 +20,7 @@ use crate::summary::Summary;
 #[error("{0}")]
 pub struct UsageError(pub String);
 
-fn usage(message: impl Into<String>) -> anyhow::Error {
+pub(crate) fn usage(message: impl Into<String>) -> anyhow::Error {
     UsageError(message.into()).into()
 }
 
@@ -33,16 +33,31 @@ fn settings(args: &PipelineArgs) -> Result<Settings> {
 
 /// `notion-ingest run`: crawl a real workspace (or any API URL).
 pub async fn run(args: RunArgs) -> Result<Outcome> {
-    let mut settings = settings(&args.pipeline)?;
-    if let Some(url) = &args.api_url {
-        settings.notion.api_url = url.clone();
+    let (valid, token) = connection(
+        &args.pipeline,
+        args.api_url.as_deref(),
+        args.token_file.as_deref(),
+    )?;
+    execute(&args.pipeline, &valid, token, None).await
+}
+
+/// The checked settings of a command that talks to Notion (`run`, `serve`),
+/// with `--api-url` and `--token-file` applied, and the token.
+pub(crate) fn connection(
+    pipeline: &PipelineArgs,
+    api_url: Option<&str>,
+    token_file: Option<&Path>,
+) -> Result<(engine::ValidSettings, SecretToken)> {
+    let mut settings = settings(pipeline)?;
+    if let Some(url) = api_url {
+        settings.notion.api_url = url.to_string();
     }
-    if let Some(file) = &args.token_file {
-        settings.notion.token_file = Some(file.clone());
+    if let Some(file) = token_file {
+        settings.notion.token_file = Some(file.to_path_buf());
     }
     let valid = settings.validate().map_err(|e| usage(e.to_string()))?;
     let token = read_token(valid.token_file.as_deref())?;
-    execute(&args.pipeline, &valid, token, None).await
+    Ok((valid, token))
 }
 
 /// `notion-ingest demo`: the real pipeline against an in-process mock.

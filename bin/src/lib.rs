@@ -10,4 +10,5 @@ pub mod config;
 pub mod exit;
 pub mod logging;
 pub mod progress;
+pub mod serve;
 pub mod summary;

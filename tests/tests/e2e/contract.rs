@@ -279,7 +279,7 @@ async fn excluding_a_subtree_deletes_its_pages_as_excluded_without_requests() {
 
 /// The block-children requests one page needs: its own list and every
 /// nested container's, 100 children a request.
-fn block_requests(tree: &Value) -> u64 {
+pub(crate) fn block_requests(tree: &Value) -> u64 {
     let mut n = (tree["blocks"].as_array().map_or(0, Vec::len) as u64)
         .div_ceil(100)
         .max(1);

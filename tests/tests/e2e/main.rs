@@ -10,3 +10,4 @@ mod hardening;
 mod incremental;
 mod pipeline;
 mod readme;
+mod serve;

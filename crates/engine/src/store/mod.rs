@@ -13,12 +13,15 @@
 //! - `chunks`: every live [`sink::ChunkRecord`], `pending` until a published
 //!   change set holds it; `deletes`: chunk ids no published change set has
 //!   deleted yet.
+//! - `webhook_events` and `webhook_token`: what `serve`'s receiver accepted
+//!   ([`EventLog`]).
 //!
 //! Each page is written in one transaction, so a kill at any moment leaves
 //! its old state or its new one. All SQL lives in this module; its public
 //! API speaks in the engine's types, never in rusqlite's. Errors are
 //! [`StoreError`]s, never turned into "read this page again".
 
+mod events;
 mod schema;
 mod v1;
 
@@ -30,6 +33,7 @@ use notion_source::crawler::FetchStrategy;
 use rusqlite::{Connection, OptionalExtension, params};
 use sink::{ChunkRecord, PageRecord};
 
+pub use events::{EventLog, IGNORED};
 pub use schema::SCHEMA_VERSION;
 
 /// File name of the state database in the state directory.

@@ -5,8 +5,10 @@
 //! row): pages and chunks as columns, no raw content. Version 2 keeps each
 //! page's raw content (compressed), its references, and the page and chunk
 //! records as the sink's record model (JSON), with a `pending` flag for what
-//! no published change set holds yet. Version 3 adds `pages.fetch`: how
-//! each page's content was read (`blocks` or `markdown`, `crawl.fetch`).
+//! no published change set holds yet. Version 3 adds `pages.fetch` (how each
+//! page's content was read, `blocks` or `markdown`: `crawl.fetch`) and the
+//! webhook tables of `notion-ingest serve` (`webhook_events`,
+//! `webhook_token`); a version 2 store gains them in place.
 
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
@@ -79,6 +81,19 @@ CREATE TABLE IF NOT EXISTS deletes (
     page_id TEXT NOT NULL,
     reason TEXT NOT NULL,              -- DeleteReason
     run_id TEXT NOT NULL               -- the run that found it gone
+);
+CREATE TABLE IF NOT EXISTS webhook_events (
+    event_id TEXT PRIMARY KEY,         -- Notion's event id (the same across its retries)
+    happened_at TEXT NOT NULL,         -- the event's timestamp
+    received_at TEXT NOT NULL,         -- when the receiver accepted it (local clock)
+    body BLOB NOT NULL,                -- the raw body as signed
+    settled_run TEXT,                  -- NULL: pending; else the run that refreshed it
+    settled_at TEXT
+);
+CREATE INDEX IF NOT EXISTS webhook_events_pending ON webhook_events (settled_run) WHERE settled_run IS NULL;
+CREATE TABLE IF NOT EXISTS webhook_token (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    token TEXT NOT NULL                -- the subscription's verification token (never logged)
 );
 CREATE VIEW IF NOT EXISTS index_titles (id, title) AS
     SELECT page_id, title FROM pages WHERE status IN ('ok', 'failed')
