@@ -1,6 +1,6 @@
 //! The `notion-ingest` command line: flags and the configuration file
 //! ([`cli`], [`config`]), the subcommands ([`commands`]), progress while a
-//! run goes ([`progress`]), and what a run says at the end ([`summary`],
+//! run goes ([`progress`]), choosing what to crawl ([`tree`]), and what a run says at the end ([`summary`],
 //! [`exit`]). Everything else is the [`engine`] crate; `main.rs` is a thin
 //! shell over [`commands`].
 
@@ -10,3 +10,4 @@ pub mod config;
 pub mod exit;
 pub mod progress;
 pub mod summary;
+pub mod tree;

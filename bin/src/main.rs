@@ -29,6 +29,8 @@ fn main() -> ExitCode {
             #[cfg(feature = "demo")]
             Command::Mock(args) => commands::mock(args).await,
             Command::Inspect(args) => commands::inspect(args),
+            Command::Tree(args) => notion_ingest::tree::tree(args).await,
+            Command::Select(args) => notion_ingest::tree::select(args).await,
         }
     });
     match outcome {

@@ -64,6 +64,8 @@ pub struct Encoded {
     pub refs: BTreeSet<String>,
     /// Databases the content shows (`child_database`), with their titles.
     pub objects: Vec<(String, String)>,
+    /// Blocks in the tree, at every depth.
+    pub blocks: u64,
 }
 
 /// Encodes a page tree (without recursion).
@@ -95,6 +97,7 @@ pub fn encode(tree: &PageTree) -> Result<Encoded, RawError> {
         hash,
         refs,
         objects,
+        blocks: stored.blocks.len() as u64,
     })
 }
 
@@ -112,6 +115,25 @@ fn without_children(block: &Block) -> Block {
         kind: block.kind.clone(),
         children: Vec::new(),
     }
+}
+
+/// The number of blocks in stored content, without building the tree (for
+/// stores written before block counts were kept).
+pub fn block_count(bytes: &[u8]) -> Result<u64, RawError> {
+    #[derive(Deserialize)]
+    struct Count {
+        format: String,
+        blocks: Vec<serde::de::IgnoredAny>,
+    }
+    let mut json = Vec::new();
+    zstd::stream::read::Decoder::new(bytes)?
+        .take(MAX_DECODED)
+        .read_to_end(&mut json)?;
+    let count: Count = serde_json::from_slice(&json)?;
+    if count.format != FORMAT {
+        return Err(RawError::Format(count.format));
+    }
+    Ok(count.blocks.len() as u64)
 }
 
 /// Decodes stored content back into the page tree.
@@ -275,6 +297,8 @@ mod tests {
             blocks: vec![wide, Block::new("d", BlockKind::Divider(Empty {})), nested],
         };
         let encoded = encode(&tree).unwrap();
+        assert_eq!(encoded.blocks, tree.block_count() as u64);
+        assert_eq!(block_count(&encoded.bytes).unwrap(), encoded.blocks);
         let back = decode(&encoded.bytes).unwrap();
         assert_eq!(back.blocks.len(), 3);
         assert_eq!(back.block_count(), tree.block_count());

@@ -9,3 +9,5 @@ mod hardening;
 mod incremental;
 mod pipeline;
 mod readme;
+mod select;
+mod tree;

@@ -10,6 +10,8 @@
 //! - `refs` and `objects`: the pages, databases and users each page names,
 //!   with the title its last build showed, so a renamed page makes the pages
 //!   that name it build again; `users`: people's names.
+//! - `listing`: the last listing of the shared hierarchy (`tree`, `select`),
+//!   and per page its stored block count (see [`Store::known_pages`]).
 //! - `chunks`: every live [`sink::ChunkRecord`], `pending` until a published
 //!   change set holds it; `deletes`: chunk ids no published change set has
 //!   deleted yet.
@@ -19,6 +21,7 @@
 //! API speaks in the engine's types, never in rusqlite's. Errors are
 //! [`StoreError`]s, never turned into "read this page again".
 
+mod listing;
 mod schema;
 mod v1;
 
@@ -29,6 +32,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 use sink::{ChunkRecord, PageRecord};
 
+pub use listing::CachedListing;
 pub use schema::SCHEMA_VERSION;
 
 /// File name of the state database in the state directory.
@@ -270,6 +274,8 @@ pub struct ReadPage<'a> {
     pub refs: &'a BTreeSet<String>,
     /// Databases its content shows with their titles (`child_database`).
     pub objects: &'a [(String, String)],
+    /// Blocks in its content, at every depth.
+    pub blocks: u64,
     /// The record kept until the page is built (a new page's placeholder).
     pub record: &'a PageRecord,
 }
@@ -626,7 +632,8 @@ impl Store {
         }
         tx.execute(
             "UPDATE pages SET status = 'ok', title = ?2, containers = ?3, last_edited_time = ?4, raw = ?5,
-                    raw_hash = ?6, fetch_fingerprint = ?7, children = ?8, read_run = ?9, seen_run = ?9
+                    raw_hash = ?6, fetch_fingerprint = ?7, children = ?8, read_run = ?9, seen_run = ?9,
+                    blocks = ?10
              WHERE page_id = ?1",
             params![
                 page.page_id,
@@ -637,7 +644,8 @@ impl Store {
                 page.raw_hash,
                 page.fetch_fingerprint,
                 page.children,
-                run.run_id
+                run.run_id,
+                page.blocks as i64
             ],
         )?;
         if changed {

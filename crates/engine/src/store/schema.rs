@@ -5,16 +5,18 @@
 //! row): pages and chunks as columns, no raw content. Version 2 keeps each
 //! page's raw content (compressed), its references, and the page and chunk
 //! records as the sink's record model (JSON), with a `pending` flag for what
-//! no published change set holds yet.
+//! no published change set holds yet. Version 3 adds each page's block
+//! count (`pages.blocks`, filled from the stored content when upgrading) and
+//! the cached listing of the shared hierarchy (`listing`).
 
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use super::StoreError;
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
-/// Tables and indexes of version 2.
+/// Tables and indexes of the current version.
 const TABLES: &str = r#"
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS runs (
@@ -45,7 +47,8 @@ CREATE TABLE IF NOT EXISTS pages (
     children TEXT NOT NULL,            -- ChildDocuments as JSON
     read_run TEXT,                     -- run that last read the content
     seen_run TEXT NOT NULL,            -- last run whose listing or walk found the page
-    written_run TEXT NOT NULL          -- run that last changed the page's record
+    written_run TEXT NOT NULL,         -- run that last changed the page's record
+    blocks INTEGER                     -- blocks in the raw content; NULL: not known
 );
 CREATE INDEX IF NOT EXISTS pages_by_seen ON pages (seen_run);
 CREATE TABLE IF NOT EXISTS refs (
@@ -78,6 +81,11 @@ CREATE TABLE IF NOT EXISTS deletes (
     reason TEXT NOT NULL,              -- DeleteReason
     run_id TEXT NOT NULL               -- the run that found it gone
 );
+CREATE TABLE IF NOT EXISTS listing (
+    id INTEGER PRIMARY KEY CHECK (id = 1),  -- one row: the last listing
+    listed_at TEXT NOT NULL,
+    listing BLOB NOT NULL              -- zstd of notion_source::hierarchy::Listing as JSON
+);
 CREATE VIEW IF NOT EXISTS index_titles (id, title) AS
     SELECT page_id, title FROM pages WHERE status IN ('ok', 'failed')
     UNION ALL SELECT id, title FROM objects
@@ -96,6 +104,9 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     let tx = conn.transaction()?;
     if version == 1 {
         from_v1(&tx)?;
+    }
+    if version == 2 {
+        from_v2(&tx)?;
     }
     tx.execute_batch(TABLES)?;
     tx.execute(
@@ -170,6 +181,25 @@ fn from_v1(tx: &Transaction<'_>) -> Result<(), StoreError> {
     )?;
     for table in ["runs", "pages", "chunks", "deletes"] {
         tx.execute_batch(&format!("DROP TABLE v1_{table}"))?;
+    }
+    Ok(())
+}
+
+/// Version 2 → 3: pages get their block count, counted from the stored
+/// content (a page whose content cannot be read keeps NULL, "not known").
+/// The listing table is created with the others.
+fn from_v2(tx: &Transaction<'_>) -> Result<(), StoreError> {
+    tracing::info!("upgrading the state store from schema version 2 to {SCHEMA_VERSION}");
+    tx.execute_batch("ALTER TABLE pages ADD COLUMN blocks INTEGER")?;
+    let mut select = tx.prepare("SELECT page_id, raw FROM pages WHERE raw IS NOT NULL")?;
+    let mut update = tx.prepare("UPDATE pages SET blocks = ?2 WHERE page_id = ?1")?;
+    let mut rows = select.query([])?;
+    while let Some(r) = rows.next()? {
+        let page_id: String = r.get(0)?;
+        let raw: Vec<u8> = r.get(1)?;
+        if let Ok(blocks) = crate::raw::block_count(&raw) {
+            update.execute(params![page_id, blocks as i64])?;
+        }
     }
     Ok(())
 }
@@ -252,6 +282,50 @@ mod tests {
         // Opening again is a no-op.
         drop(store);
         Store::open(dir.path()).unwrap();
+    }
+
+    #[test]
+    fn a_version_2_store_gets_block_counts_from_its_content_and_a_listing_table() {
+        let dir = tempfile::tempdir().unwrap();
+        drop(Store::open(dir.path()).unwrap());
+        let raw = zstd::bulk::compress(
+            br#"{"format":"blocks/1","page":{},"blocks":[{"depth":0},{"depth":1},{"depth":0}]}"#,
+            3,
+        )
+        .unwrap();
+        let conn = Connection::open(dir.path().join(crate::store::STATE_FILE)).unwrap();
+        // Back to the version 2 layout, with two pages: one whose content
+        // counts three blocks, one whose content is unreadable.
+        conn.execute_batch(
+            "DROP TABLE listing; ALTER TABLE pages DROP COLUMN blocks;
+             UPDATE meta SET value = '2' WHERE key = 'schema_version';",
+        )
+        .unwrap();
+        for (id, raw) in [("p1", raw.as_slice()), ("p2", b"garbage".as_slice())] {
+            conn.execute(
+                "INSERT INTO pages (page_id, status, title, last_edited_time, raw, record, children, seen_run, written_run)
+                 VALUES (?1, 'ok', 'T', '2026-01-01T00:00:00.000Z', ?2, '{}', '{}', 'r1', 'r1')",
+                params![id, raw],
+            )
+            .unwrap();
+        }
+        drop(conn);
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(
+            store.meta("schema_version").unwrap(),
+            Some(SCHEMA_VERSION.to_string())
+        );
+        let known: Vec<_> = store
+            .known_pages()
+            .unwrap()
+            .into_iter()
+            .map(|p| (p.id, p.stored_blocks))
+            .collect();
+        assert_eq!(
+            known,
+            [("p1".to_string(), Some(3)), ("p2".to_string(), None)]
+        );
+        assert!(store.cached_listing().unwrap().is_none());
     }
 
     #[test]
