@@ -91,7 +91,13 @@ impl Tmux {
 
 impl Drop for Tmux {
     fn drop(&mut self) {
-        let _ = self.cmd().arg("kill-server").status();
+        // The server ends with its last session; this covers a test that
+        // failed while the selector was still running.
+        let _ = self
+            .cmd()
+            .arg("kill-server")
+            .stderr(std::process::Stdio::null())
+            .status();
     }
 }
 
