@@ -7,12 +7,12 @@ use std::path::Path;
 
 use anyhow::{Context as _, Result};
 use chrono::Utc;
-use engine::{Settings, ValidSettings};
 use engine::store::Store;
+use engine::{Settings, ValidSettings};
 use notion_source::client::{ClientError, NotionClient};
 use notion_source::hierarchy::{
-    self, Hierarchy, HierarchyError, Listing, ListingCost, NodeInfos, RenderOptions,
-    RunCostModel, Selection, with_known_pages,
+    self, Hierarchy, HierarchyError, Listing, ListingCost, NodeInfos, RenderOptions, RunCostModel,
+    Selection, with_known_pages,
 };
 
 use crate::cli::{ListingArgs, PipelineArgs, SelectArgs, TreeArgs};
@@ -127,10 +127,7 @@ impl Context {
             .window_budget
             .map_or(settings.notion.rate, |b| f64::from(b) / 60.0);
         let store = Store::open(&valid.out_dir).with_context(|| {
-            format!(
-                "cannot open the state store in {}",
-                valid.out_dir.display()
-            )
+            format!("cannot open the state store in {}", valid.out_dir.display())
         })?;
         Ok(Context {
             settings,
@@ -234,6 +231,9 @@ mod tests {
         );
         let lower = listing_notice(&ListingCost::from_object_count(40_000), 3.0).unwrap();
         assert!(lower.contains("at least 400 requests"), "{lower}");
-        assert_eq!(listing_notice(&ListingCost::from_object_count(50), 3.0), None);
+        assert_eq!(
+            listing_notice(&ListingCost::from_object_count(50), 3.0),
+            None
+        );
     }
 }

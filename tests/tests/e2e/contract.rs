@@ -487,7 +487,10 @@ async fn widening_the_roots_reads_only_the_new_pages() {
     only_new.crawl.roots = vec![new_root.clone()];
     run_pipeline(&server, only_new).await;
     let alone_blocks = server.stats().per_endpoint.get(BLOCK_CHILDREN).copied();
-    let new_pages: BTreeSet<String> = chunks(alone.path()).into_iter().map(|c| c.page_id).collect();
+    let new_pages: BTreeSet<String> = chunks(alone.path())
+        .into_iter()
+        .map(|c| c.page_id)
+        .collect();
     assert!(!new_pages.is_empty());
 
     // The old root, then both.

@@ -155,7 +155,11 @@ async fn select_in_tmux_writes_the_chosen_exclude_into_the_config_and_esc_writes
     // Accept: filter "tasks", step onto the Tasks database, exclude it, clear
     // the filter, Enter.
     let exit_file = dir.path().join("exit-1");
-    let tmux = Tmux::start(&select_command(&server.url(), &out, &config, &exit_file), 100, 24);
+    let tmux = Tmux::start(
+        &select_command(&server.url(), &out, &config, &exit_file),
+        100,
+        24,
+    );
     let first = tmux.wait_for("pages selected");
     assert!(first.contains("[x] Kitchen Sink"), "{first}");
     tmux.type_text("tasks");
@@ -196,9 +200,16 @@ async fn select_in_tmux_writes_the_chosen_exclude_into_the_config_and_esc_writes
     // Esc: the cached listing opens (no request), nothing is written.
     server.reset_stats();
     let exit_file = dir.path().join("exit-2");
-    let tmux = Tmux::start(&select_command(&server.url(), &out, &config, &exit_file), 100, 24);
+    let tmux = Tmux::start(
+        &select_command(&server.url(), &out, &config, &exit_file),
+        100,
+        24,
+    );
     let pane = tmux.wait_for("pages selected");
-    assert!(pane.contains("[~] Kitchen Sink"), "the written config is shown: {pane}");
+    assert!(
+        pane.contains("[~] Kitchen Sink"),
+        "the written config is shown: {pane}"
+    );
     tmux.keys(&["Space", "Escape"]);
     let code = wait_for_file(&exit_file);
     let stderr = std::fs::read_to_string(dir.path().join("exit-2.stderr")).unwrap();

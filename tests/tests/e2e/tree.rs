@@ -81,14 +81,24 @@ async fn tree_of_the_kitchen_sink_matches_the_golden_text_and_json() {
     let nodes = json_lines(&json);
     let level_2 = by_title(&nodes, "Level 2").unwrap();
     let level_3 = by_title(&nodes, "Level 3").expect("a page under a toggle is listed");
-    assert_eq!(level_3["parent"], level_2["id"], "the toggle resolves to its page");
+    assert_eq!(
+        level_3["parent"], level_2["id"],
+        "the toggle resolves to its page"
+    );
     let orphan = by_title(&nodes, "Shared below a private page").unwrap();
-    assert_eq!(orphan["parent"], Value::Null, "an unshared parent: top level");
+    assert_eq!(
+        orphan["parent"],
+        Value::Null,
+        "an unshared parent: top level"
+    );
     let tasks = nodes
         .iter()
         .find(|n| n["kind"] == "data_source" && n["title"] == "Tasks")
         .expect("the Tasks data source");
-    assert_eq!(tasks["counts"]["pages"], 3, "three rows, the trashed one absent");
+    assert_eq!(
+        tasks["counts"]["pages"], 3,
+        "three rows, the trashed one absent"
+    );
     let rows = nodes.iter().filter(|n| n["parent"] == tasks["id"]).count();
     assert_eq!(rows, 3);
     for absent in ["A trashed page", "Private parent", "An archived page"] {
@@ -96,7 +106,10 @@ async fn tree_of_the_kitchen_sink_matches_the_golden_text_and_json() {
     }
     // No configuration: everything is selected.
     assert!(nodes.iter().all(|n| n["mark"] == "selected"));
-    assert!(text.contains("[+] Kitchen Sink  (page, 51 pages)"), "{text}");
+    assert!(
+        text.contains("[+] Kitchen Sink  (page, 51 pages)"),
+        "{text}"
+    );
 
     assert_golden("tree_kitchen_sink.txt", &text);
     assert_golden("tree_kitchen_sink.jsonl", &json);
@@ -130,10 +143,7 @@ async fn tree_marks_the_configuration_and_adds_what_a_run_stored() {
             .all(|n| n["stored_blocks"].as_u64().is_some()),
         "every page read has a block count"
     );
-    assert_eq!(
-        nodes.iter().filter(|n| n["walked_only"] == true).count(),
-        1
-    );
+    assert_eq!(nodes.iter().filter(|n| n["walked_only"] == true).count(), 1);
 
     // A configuration: Level 1 in, Level 2 out; shown from the home page,
     // three levels deep.

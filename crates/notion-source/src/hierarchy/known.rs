@@ -4,9 +4,9 @@
 
 use std::collections::HashSet;
 
+use super::NodeKind;
 use super::listing::{Entry, Listing, ParentRef};
 use super::render::{NodeInfo, NodeInfos};
-use super::NodeKind;
 
 /// A page a previous crawl stored, as far as the hierarchy cares.
 #[derive(Debug, Clone, PartialEq, Eq)]
