@@ -125,27 +125,32 @@ pub fn block_count(bytes: &[u8]) -> Result<u64, RawError> {
         format: String,
         blocks: Vec<serde::de::IgnoredAny>,
     }
+    let count: Count = read_json(bytes)?;
+    check_format(count.format)?;
+    Ok(count.blocks.len() as u64)
+}
+
+/// The stored value's JSON, parsed as `T` (at most [`MAX_DECODED`] bytes).
+fn read_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, RawError> {
     let mut json = Vec::new();
     zstd::stream::read::Decoder::new(bytes)?
         .take(MAX_DECODED)
         .read_to_end(&mut json)?;
-    let count: Count = serde_json::from_slice(&json)?;
-    if count.format != FORMAT {
-        return Err(RawError::Format(count.format));
+    Ok(serde_json::from_slice(&json)?)
+}
+
+fn check_format(format: String) -> Result<(), RawError> {
+    if format == FORMAT {
+        Ok(())
+    } else {
+        Err(RawError::Format(format))
     }
-    Ok(count.blocks.len() as u64)
 }
 
 /// Decodes stored content back into the page tree.
 pub fn decode(bytes: &[u8]) -> Result<PageTree, RawError> {
-    let mut json = Vec::new();
-    zstd::stream::read::Decoder::new(bytes)?
-        .take(MAX_DECODED)
-        .read_to_end(&mut json)?;
-    let stored: Stored = serde_json::from_slice(&json)?;
-    if stored.format != FORMAT {
-        return Err(RawError::Format(stored.format));
-    }
+    let stored: Stored = read_json(bytes)?;
+    check_format(stored.format)?;
     Ok(PageTree {
         page: stored.page,
         blocks: unflatten(stored.blocks),
