@@ -43,6 +43,76 @@ pub enum Command {
     /// they name (a change set per refresh), plus a complete incremental run
     /// every --reconcile-every. Runs until SIGTERM or Ctrl-C.
     Serve(ServeArgs),
+    /// Print what is shared with the integration as a tree (pages,
+    /// databases, data sources, with the pages under each), marking what the
+    /// configuration's crawl.roots and crawl.exclude select.
+    ///
+    /// Built from listing requests only (search, plus one block lookup per
+    /// distinct block parent). The listing is cached in the output
+    /// directory's state store for `select`.
+    Tree(TreeArgs),
+    /// Choose what to crawl in an interactive tree (needs a terminal), and
+    /// write it into the config file's crawl.roots and crawl.exclude.
+    ///
+    /// Keys: arrows move and open, type to filter, space includes or
+    /// excludes a subtree, Enter writes, Esc leaves without writing.
+    Select(SelectArgs),
+}
+
+/// Where `tree` and `select` get the hierarchy: the configuration, the
+/// output directory's state, the API.
+#[derive(Debug, Args, Clone, Default)]
+pub struct ListingArgs {
+    /// Output directory whose state store caches the listing and knows
+    /// what earlier runs stored.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// File holding the integration token (instead of NOTION_TOKEN).
+    #[arg(long, value_name = "FILE")]
+    pub token_file: Option<PathBuf>,
+    /// Notion API base URL (another endpoint: a proxy, the mock).
+    #[arg(long, value_name = "URL")]
+    pub api_url: Option<String>,
+    /// Average requests per second to Notion.
+    #[arg(long, value_name = "RPS")]
+    pub rate: Option<f64>,
+}
+
+/// Flags of `tree`.
+#[derive(Debug, Args)]
+pub struct TreeArgs {
+    /// Listing options.
+    #[command(flatten)]
+    pub listing: ListingArgs,
+    /// TOML configuration file whose crawl.roots and crawl.exclude are marked.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Levels shown (1: the top level only).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub depth: Option<u64>,
+    /// One JSON object per node and line (id, kind, title, parent, url,
+    /// counts, mark, walked_only, stored_blocks).
+    #[arg(long)]
+    pub json: bool,
+    /// Start at this page, database or data source (an id or URL).
+    #[arg(long, value_name = "ID")]
+    pub from: Option<String>,
+}
+
+/// Flags of `select`.
+#[derive(Debug, Args)]
+pub struct SelectArgs {
+    /// Listing options.
+    #[command(flatten)]
+    pub listing: ListingArgs,
+    /// Config file to read the current selection from and write the new one
+    /// into (created when missing).
+    #[arg(long, value_name = "FILE", default_value = "notion-ingest.toml")]
+    pub config: PathBuf,
+    /// List again instead of opening the listing cached by the last `tree`
+    /// or `select`.
+    #[arg(long)]
+    pub refresh: bool,
 }
 
 /// Flags of `run` (and, through `demo`, of the pipeline).

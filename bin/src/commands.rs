@@ -205,7 +205,7 @@ fn load_workspace(
 
 /// The token, from the token file or `NOTION_TOKEN`; never from a flag. A
 /// missing or unreadable token is a usage error (exit 2).
-fn read_token(token_file: Option<&Path>) -> Result<SecretToken> {
+pub(crate) fn read_token(token_file: Option<&Path>) -> Result<SecretToken> {
     let token = match token_file {
         Some(path) => std::fs::read_to_string(path)
             .map_err(|e| {

@@ -30,6 +30,8 @@ fn main() -> ExitCode {
             Command::Mock(args) => commands::mock(args).await,
             Command::Inspect(args) => commands::inspect(args),
             Command::Serve(args) => notion_ingest::serve::serve(args).await,
+            Command::Tree(args) => notion_ingest::tree::tree(args).await,
+            Command::Select(args) => notion_ingest::tree::select(args).await,
         }
     });
     match outcome {

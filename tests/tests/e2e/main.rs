@@ -11,3 +11,5 @@ mod incremental;
 mod pipeline;
 mod readme;
 mod serve;
+mod select;
+mod tree;
