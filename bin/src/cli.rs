@@ -39,13 +39,18 @@ pub enum Command {
     Mock(MockArgs),
     /// Describe what a run wrote: pages, chunks, tokens, failures, schema.
     Inspect(InspectArgs),
+    /// Print the current snapshot's shards, one path or URL a line
+    /// (local directories and s3://, gs://, az:// outputs).
+    Ls(LsArgs),
 }
 
 /// Flags of `run` (and, through `demo`, of the pipeline).
 #[derive(Debug, Args, Clone, Default)]
 pub struct PipelineArgs {
-    /// Output directory (Parquet shards, manifest, state).
-    #[arg(long, value_name = "DIR")]
+    /// Output: a directory (Parquet shards, manifest, state), file://DIR, or
+    /// object storage (s3://BUCKET/PREFIX, gs://…, az://…; credentials from
+    /// the environment as each cloud's SDKs read them).
+    #[arg(long, value_name = "DIR|URL")]
     pub out: Option<PathBuf>,
     /// TOML configuration file; flags override it.
     #[arg(long, value_name = "FILE")]
@@ -166,6 +171,14 @@ pub struct InspectArgs {
     /// Print as JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+/// Flags of `ls`.
+#[derive(Debug, Args)]
+pub struct LsArgs {
+    /// Output directory or URL (s3://BUCKET/PREFIX, gs://…, az://…).
+    #[arg(value_name = "OUT")]
+    pub out: String,
 }
 
 /// The command line with the defaults of [`engine::Settings`] in the help of

@@ -154,6 +154,38 @@ pub async fn mock(args: crate::cli::MockArgs) -> Result<Outcome> {
     Ok(Outcome::Success)
 }
 
+/// `notion-ingest ls OUT`: the current snapshot's shards, one path or URL
+/// a line (chunks, then pages), for readers that take a list of files.
+pub fn ls(args: crate::cli::LsArgs) -> Result<Outcome> {
+    use std::io::Write;
+
+    let target = engine::settings::OutputTarget::parse(&args.out).map_err(|e| usage(e.to_string()))?;
+    let publisher: Box<dyn sink::Publisher> = match &target {
+        engine::settings::OutputTarget::Local(dir) => Box::new(sink::LocalDir::new(dir, 2)),
+        #[cfg(feature = "object-store")]
+        engine::settings::OutputTarget::Object(url) => Box::new(
+            sink::ObjectOutput::open(url, std::env::temp_dir().join("notion-ingest-ls"), 2)
+                .map_err(|e| usage(e.to_string()))?,
+        ),
+        #[cfg(not(feature = "object-store"))]
+        engine::settings::OutputTarget::Object(url) => {
+            return Err(usage(format!("{url}: this build has no object storage")));
+        }
+    };
+    let urls = publisher.shard_urls()?;
+    if urls.is_empty() {
+        eprintln!("nothing published at {}", target.display());
+        return Ok(Outcome::Error);
+    }
+    let mut stdout = std::io::stdout().lock();
+    for url in urls {
+        if writeln!(stdout, "{url}").is_err() {
+            break;
+        }
+    }
+    Ok(Outcome::Success)
+}
+
 /// `notion-ingest inspect OUT`.
 pub fn inspect(args: InspectArgs) -> Result<Outcome> {
     crate::summary::inspect(&args.out, args.json)?;
@@ -228,12 +260,8 @@ async fn execute(
         watch,
         ..RunOptions::default()
     };
-    let result = engine::run(
-        client.clone(),
-        EngineConfig::from_settings(settings),
-        options,
-    )
-    .await;
+    let config = EngineConfig::for_settings(settings).map_err(|e| usage(e.to_string()))?;
+    let result = engine::run(client.clone(), config, options).await;
     progress.finish().await;
     let report = match result {
         Ok(report) => report,
@@ -256,7 +284,8 @@ async fn execute(
         }
         Err(error) => return Err(anyhow::Error::new(error)),
     };
-    let summary = Summary::new(&report, &settings.out_dir, minimum);
+    let location = std::path::PathBuf::from(settings.target.display());
+    let summary = Summary::new(&report, &location, minimum);
     if args.json {
         crate::summary::print_json(&summary)?;
     } else {

@@ -29,6 +29,7 @@ fn main() -> ExitCode {
             #[cfg(feature = "demo")]
             Command::Mock(args) => commands::mock(args).await,
             Command::Inspect(args) => commands::inspect(args),
+            Command::Ls(args) => commands::ls(args),
         }
     });
     match outcome {

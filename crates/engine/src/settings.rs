@@ -182,6 +182,68 @@ pub struct OutputSettings {
     pub shard_mb: u64,
     /// Published snapshots to keep, the current one included.
     pub keep_snapshots: usize,
+    /// Where the state store and the lock live when `out` is object storage
+    /// (default: `~/.cache/notion-ingest/<hash of the URL>`).
+    pub state_dir: Option<PathBuf>,
+}
+
+/// Where output goes: a local directory or an object store URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OutputTarget {
+    /// A directory on this machine (also `file://DIR`).
+    Local(PathBuf),
+    /// An object store URL: `s3://bucket/prefix`, `gs://…`, `az://…`.
+    Object(String),
+}
+
+impl OutputTarget {
+    /// What `out` names: `s3://`, `s3a://`, `gs://`, `az://`, `abfs(s)://`
+    /// URLs are object storage, `file://DIR` and plain paths are local; any
+    /// other `scheme://` is an error.
+    pub fn parse(out: &str) -> Result<OutputTarget, SettingsError> {
+        let Some((scheme, rest)) = out.split_once("://") else {
+            return Ok(OutputTarget::Local(PathBuf::from(out)));
+        };
+        match scheme {
+            "file" => Ok(OutputTarget::Local(PathBuf::from(rest))),
+            "s3" | "s3a" | "gs" | "az" | "abfs" | "abfss" => {
+                let bucket = rest.split('/').next().unwrap_or_default();
+                if bucket.is_empty() {
+                    return Err(SettingsError::new(
+                        "out",
+                        format!("{out:?} names no bucket: give {scheme}://BUCKET/PREFIX"),
+                    ));
+                }
+                Ok(OutputTarget::Object(out.trim_end_matches('/').to_owned()))
+            }
+            _ => Err(SettingsError::new(
+                "out",
+                format!(
+                    "{out:?}: unknown scheme {scheme}:// (use a directory, file://, s3://, gs:// or az://)"
+                ),
+            )),
+        }
+    }
+
+    /// The URL or path, for messages.
+    pub fn display(&self) -> String {
+        match self {
+            OutputTarget::Local(dir) => dir.display().to_string(),
+            OutputTarget::Object(url) => url.clone(),
+        }
+    }
+}
+
+/// The default local directory of the state store of an object store
+/// output: `$XDG_CACHE_HOME` (or `~/.cache`)`/notion-ingest/<hash of url>`.
+pub fn default_state_dir(url: &str) -> PathBuf {
+    use sha2::Digest;
+    let hash = hex::encode(sha2::Sha256::digest(url.as_bytes()));
+    let cache = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+        .unwrap_or_else(std::env::temp_dir);
+    cache.join("notion-ingest").join(&hash[..16])
 }
 
 impl Default for OutputSettings {
@@ -189,6 +251,7 @@ impl Default for OutputSettings {
         OutputSettings {
             shard_mb: 128,
             keep_snapshots: 2,
+            state_dir: None,
         }
     }
 }
@@ -197,8 +260,11 @@ impl Default for OutputSettings {
 /// chunker and the sink take.
 #[derive(Debug, Clone)]
 pub struct ValidSettings {
-    /// The output directory.
+    /// The local directory holding the state store and the lock: the
+    /// output directory itself when the output is local.
     pub out_dir: PathBuf,
+    /// Where output is published.
+    pub target: OutputTarget,
     /// The client's configuration (without the token).
     pub client: ClientConfig,
     /// What to crawl.
@@ -403,8 +469,17 @@ impl Settings {
                 "must be between 1 and 1000",
             ));
         }
+        let target = OutputTarget::parse(&self.out_dir().to_string_lossy())?;
+        let out_dir = match &target {
+            OutputTarget::Local(dir) => dir.clone(),
+            OutputTarget::Object(url) => o
+                .state_dir
+                .clone()
+                .unwrap_or_else(|| default_state_dir(url)),
+        };
         Ok(ValidSettings {
-            out_dir: self.out_dir(),
+            out_dir,
+            target,
             client,
             crawl,
             chunk,

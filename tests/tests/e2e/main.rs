@@ -7,5 +7,6 @@ mod cli;
 mod contract;
 mod hardening;
 mod incremental;
+mod objstore;
 mod pipeline;
 mod readme;
