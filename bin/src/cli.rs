@@ -113,6 +113,11 @@ pub struct RunArgs {
     /// Notion API base URL (another endpoint: a proxy, the mock).
     #[arg(long, value_name = "URL")]
     pub api_url: Option<String>,
+    /// Run only the `[[workspace]]` entries of shard I of N (a stable hash
+    /// of each name). Without it, Kubernetes' JOB_COMPLETION_INDEX with
+    /// NOTION_INGEST_SHARDS (the Job's completions) select the shard.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<String>,
 }
 
 /// Flags of `demo`.

@@ -20,7 +20,7 @@ use crate::summary::Summary;
 #[error("{0}")]
 pub struct UsageError(pub String);
 
-fn usage(message: impl Into<String>) -> anyhow::Error {
+pub(crate) fn usage(message: impl Into<String>) -> anyhow::Error {
     UsageError(message.into()).into()
 }
 
@@ -39,6 +39,15 @@ pub async fn run(args: RunArgs) -> Result<Outcome> {
     }
     if let Some(file) = &args.token_file {
         settings.notion.token_file = Some(file.clone());
+    }
+    let shard = crate::workspaces::shard(args.shard.as_deref())?;
+    if !settings.workspaces.is_empty() {
+        return crate::workspaces::run(&args.pipeline, &settings, shard).await;
+    }
+    if shard.is_some() {
+        return Err(usage(
+            "--shard splits [[workspace]] entries between workers; the configuration has none",
+        ));
     }
     let valid = settings.validate().map_err(|e| usage(e.to_string()))?;
     let token = read_token(valid.token_file.as_deref())?;
@@ -90,6 +99,12 @@ pub async fn demo(args: crate::cli::DemoArgs) -> Result<Outcome> {
     .await;
     server.stop().await;
     let outcome = outcome?;
+    if let engine::settings::OutputTarget::Object(url) = &valid.target {
+        if !args.pipeline.json {
+            eprintln!("\nIts shards: notion-ingest ls {url}");
+        }
+        return Ok(outcome);
+    }
     if !args.pipeline.json {
         let out = valid.out_dir.display();
         eprintln!(
@@ -213,7 +228,7 @@ fn load_workspace(
 
 /// The token, from the token file or `NOTION_TOKEN`; never from a flag. A
 /// missing or unreadable token is a usage error (exit 2).
-fn read_token(token_file: Option<&Path>) -> Result<SecretToken> {
+pub(crate) fn read_token(token_file: Option<&Path>) -> Result<SecretToken> {
     let token = match token_file {
         Some(path) => std::fs::read_to_string(path)
             .map_err(|e| {
@@ -265,24 +280,7 @@ async fn execute(
     progress.finish().await;
     let report = match result {
         Ok(report) => report,
-        Err(EngineError::Crawl(CrawlError::Unauthorized(info))) => {
-            eprintln!(
-                "error: Notion refused the integration token ({}). Check NOTION_TOKEN or --token-file: the token of an internal integration starts with ntn_ or secret_.",
-                info.code
-            );
-            return Ok(Outcome::Unauthorized);
-        }
-        Err(EngineError::Crawl(error @ CrawlError::RateLimitedTooLong { .. })) => {
-            eprintln!(
-                "error: {error}. The pages already read are stored; run again later to continue."
-            );
-            return Ok(Outcome::Throttled);
-        }
-        Err(EngineError::Busy(error)) => {
-            eprintln!("error: {error}");
-            return Ok(Outcome::Busy);
-        }
-        Err(error) => return Err(anyhow::Error::new(error)),
+        Err(error) => return failed_run(error, ""),
     };
     let location = std::path::PathBuf::from(settings.target.display());
     let summary = Summary::new(&report, &location, minimum);
@@ -294,9 +292,35 @@ async fn execute(
     Ok(summary.outcome)
 }
 
+/// The outcome of a run the engine refused or stopped, with its message
+/// (prefixed by `context`, e.g. a workspace's name); an unexpected error is
+/// returned as an error.
+pub(crate) fn failed_run(error: EngineError, context: &str) -> Result<Outcome> {
+    match error {
+        EngineError::Crawl(CrawlError::Unauthorized(info)) => {
+            eprintln!(
+                "error: {context}Notion refused the integration token ({}). Check NOTION_TOKEN or --token-file: the token of an internal integration starts with ntn_ or secret_.",
+                info.code
+            );
+            Ok(Outcome::Unauthorized)
+        }
+        EngineError::Crawl(error @ CrawlError::RateLimitedTooLong { .. }) => {
+            eprintln!(
+                "error: {context}{error}. The pages already read are stored; run again later to continue."
+            );
+            Ok(Outcome::Throttled)
+        }
+        EngineError::Busy(error) => {
+            eprintln!("error: {context}{error}");
+            Ok(Outcome::Busy)
+        }
+        error => Err(anyhow::Error::new(error)),
+    }
+}
+
 /// Ctrl-C or SIGTERM: stop crawling, store what was read, exit 130. A
 /// second signal exits at once.
-fn spawn_signal_handler(cancel: CancellationToken) {
+pub(crate) fn spawn_signal_handler(cancel: CancellationToken) {
     let cancel = Arc::new(cancel);
     tokio::spawn(async move {
         let Ok(mut term) =

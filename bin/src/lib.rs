@@ -10,3 +10,4 @@ pub mod config;
 pub mod exit;
 pub mod progress;
 pub mod summary;
+pub mod workspaces;

@@ -10,3 +10,4 @@ mod incremental;
 mod objstore;
 mod pipeline;
 mod readme;
+mod workspaces;

@@ -323,8 +323,8 @@ fn a_state_store_replaced_by_another_worker_is_a_conflict() {
     };
     let url = "s3://state/out";
     let dir = tempfile::tempdir().unwrap();
-    let a = moto.output(url, dir.path().join("a"));
-    let b = moto.output(url, dir.path().join("b"));
+    let a = moto.output(url, &dir.path().join("a"));
+    let b = moto.output(url, &dir.path().join("b"));
     let (file_a, file_b) = (dir.path().join("a.sqlite"), dir.path().join("b.sqlite"));
     assert!(!a.download_state(&file_a).unwrap(), "no state yet");
     assert!(!b.download_state(&file_b).unwrap());
