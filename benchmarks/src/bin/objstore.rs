@@ -91,7 +91,7 @@ async fn main() -> anyhow::Result<()> {
                 2,
             )?);
         }
-        let client = benchmarks::mock_client(&server, &token, fast)?;
+        let client = benchmarks::mock_client(&server, &token, fast.clone())?;
         let watch = engine::Watch::default();
         let started = Instant::now();
         let report = engine::run(

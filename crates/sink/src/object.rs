@@ -343,6 +343,18 @@ impl ObjectOutput {
         Ok(Some((pointer, etag)))
     }
 
+    /// Downloads the object at `relative` into the local file `to`;
+    /// `false` if there is no such object.
+    pub fn download(&self, relative: &str, to: &Path) -> Result<bool, SinkError> {
+        match self.get(relative)? {
+            Some((bytes, _)) => {
+                fs::write(to, bytes).at(to)?;
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
     /// The URLs of the current snapshot's shards (chunks, then pages).
     pub fn current_shard_urls(&self) -> Result<Vec<String>, SinkError> {
         let Some(manifest) = self.current()? else {

@@ -132,17 +132,11 @@ fn http(port: u16, method: &str, path: &str) -> Option<u16> {
 /// Every chunk of `output`'s current snapshot, read back from S3.
 fn s3_chunks(output: &ObjectOutput, scratch: &Path) -> Vec<ChunkRecord> {
     let manifest = output.current().unwrap().expect("a published snapshot");
-    let store = output.store();
-    let runtime = tokio::runtime::Runtime::new().unwrap();
     let mut files = Vec::new();
     for (i, shard) in manifest.chunks.shards.iter().enumerate() {
-        let path = output.path(&format!("{}/{}", manifest.snapshot, shard.path));
-        let bytes = runtime.block_on(async {
-            use object_store::ObjectStoreExt;
-            store.get(&path).await.unwrap().bytes().await.unwrap()
-        });
         let file = scratch.join(format!("chunk-{i}.parquet"));
-        std::fs::write(&file, bytes).unwrap();
+        let relative = format!("{}/{}", manifest.snapshot, shard.path);
+        assert!(output.download(&relative, &file).unwrap(), "{relative}");
         files.push(file);
     }
     sink::read_records::<ChunkRecord>(files, 1024)
