@@ -174,7 +174,8 @@ pub async fn mock(args: crate::cli::MockArgs) -> Result<Outcome> {
 pub fn ls(args: crate::cli::LsArgs) -> Result<Outcome> {
     use std::io::Write;
 
-    let target = engine::settings::OutputTarget::parse(&args.out).map_err(|e| usage(e.to_string()))?;
+    let target =
+        engine::settings::OutputTarget::parse(&args.out).map_err(|e| usage(e.to_string()))?;
     let publisher: Box<dyn sink::Publisher> = match &target {
         engine::settings::OutputTarget::Local(dir) => Box::new(sink::LocalDir::new(dir, 2)),
         #[cfg(feature = "object-store")]

@@ -45,7 +45,9 @@ struct Report<'a> {
 /// `JOB_COMPLETION_INDEX` with `NOTION_INGEST_SHARDS`, else none (all).
 pub fn shard(flag: Option<&str>) -> Result<Option<Shard>> {
     if let Some(text) = flag {
-        return Shard::parse(text).map(Some).map_err(|e| usage(e.to_string()));
+        return Shard::parse(text)
+            .map(Some)
+            .map_err(|e| usage(e.to_string()));
     }
     let (Ok(index), Ok(count)) = (
         std::env::var("JOB_COMPLETION_INDEX"),
@@ -60,10 +62,12 @@ pub fn shard(flag: Option<&str>) -> Result<Option<Shard>> {
 
 /// Runs every `[[workspace]]` of `settings` (those of `shard`, if given)
 /// concurrently.
-pub async fn run(args: &PipelineArgs, settings: &Settings, shard: Option<Shard>) -> Result<Outcome> {
-    let mut all = settings
-        .per_workspace()
-        .map_err(|e| usage(e.to_string()))?;
+pub async fn run(
+    args: &PipelineArgs,
+    settings: &Settings,
+    shard: Option<Shard>,
+) -> Result<Outcome> {
+    let mut all = settings.per_workspace().map_err(|e| usage(e.to_string()))?;
     let entries: Vec<_> = settings
         .workspaces
         .iter()
@@ -93,12 +97,17 @@ pub async fn run(args: &PipelineArgs, settings: &Settings, shard: Option<Shard>)
         .into_iter()
         .map(|(name, valid, token_env)| {
             let token = workspace_token(&valid, token_env.as_deref());
-            tokio::spawn(run_one(name, valid, token, args.full, cancel.clone()))
+            // A child token each: a workspace that stops (a 401 cancels its crawl)
+            // never stops the others; Ctrl-C stops all.
+            tokio::spawn(run_one(name, valid, token, args.full, cancel.child_token()))
         })
         .collect();
     let mut results = Vec::new();
     for task in tasks {
-        results.push(task.await.map_err(|e| anyhow::anyhow!("a workspace task died: {e}"))?);
+        results.push(
+            task.await
+                .map_err(|e| anyhow::anyhow!("a workspace task died: {e}"))?,
+        );
     }
     let outcome = combine(results.iter().map(|r| r.outcome));
     if args.json {
@@ -126,7 +135,9 @@ fn workspace_token(valid: &ValidSettings, token_env: Option<&str>) -> Result<Sec
         Some(var) => {
             let token = std::env::var(var).unwrap_or_default().trim().to_owned();
             if token.is_empty() {
-                return Err(usage(format!("the environment variable {var} holds no token")));
+                return Err(usage(format!(
+                    "the environment variable {var} holds no token"
+                )));
             }
             Ok(SecretToken::new(token))
         }

@@ -104,7 +104,11 @@ async fn main() -> anyhow::Result<()> {
         )
         .await?;
         let export = report.export.context("a snapshot")?;
-        results.push((target, started.elapsed().as_secs_f64(), export.snapshot_chunks));
+        results.push((
+            target,
+            started.elapsed().as_secs_f64(),
+            export.snapshot_chunks,
+        ));
     }
     let _ = moto.kill();
     let _ = moto.wait();

@@ -23,7 +23,12 @@ fn cpu_seconds() -> f64 {
     let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
     let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
     let fields: Vec<&str> = after.split_whitespace().collect();
-    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
     // Fields 14 and 15 of stat (utime, stime), counted from after the name.
     (ticks(11) + ticks(12)) / 100.0
 }
@@ -86,8 +91,12 @@ async fn main() -> anyhow::Result<()> {
     let peak_mb = benchmarks::proc_status_mb("VmHWM");
     rates.sort_by(f64::total_cmp);
     let median_rate = rates[rates.len() / 2];
-    println!("workspaces: {workspaces} x {pages} synthetic pages, each its own Notion-like mock (3 req/s, 250 ms median latency)");
-    println!("wall: {wall:.1} s (slowest workspace {slowest:.1} s); requests: {requests} (minimum {minimum})");
+    println!(
+        "workspaces: {workspaces} x {pages} synthetic pages, each its own Notion-like mock (3 req/s, 250 ms median latency)"
+    );
+    println!(
+        "wall: {wall:.1} s (slowest workspace {slowest:.1} s); requests: {requests} (minimum {minimum})"
+    );
     println!(
         "rate per workspace: median {median_rate:.2} req/s, lowest {:.2} req/s (limit 3)",
         rates[0]

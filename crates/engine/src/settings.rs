@@ -390,7 +390,11 @@ impl Settings {
     /// [`validate`](Self::validate).
     pub fn per_workspace(&self) -> Result<Vec<(String, Settings)>, SettingsError> {
         let mut seen = HashSet::new();
-        let out = self.out_dir().to_string_lossy().trim_end_matches('/').to_owned();
+        let out = self
+            .out_dir()
+            .to_string_lossy()
+            .trim_end_matches('/')
+            .to_owned();
         let mut all = Vec::new();
         for ws in &self.workspaces {
             if !valid_workspace_name(&ws.name) {
@@ -411,7 +415,10 @@ impl Settings {
             if ws.token_file.is_some() && ws.token_env.is_some() {
                 return Err(SettingsError::new(
                     "workspace.token_env",
-                    format!("workspace {:?}: give token_file or token_env, not both", ws.name),
+                    format!(
+                        "workspace {:?}: give token_file or token_env, not both",
+                        ws.name
+                    ),
                 ));
             }
             let mut one = self.clone();

@@ -36,9 +36,7 @@ use std::sync::{Arc, Mutex};
 use chrono::{DateTime, Utc};
 use futures::{StreamExt, TryStreamExt};
 use object_store::path::Path as ObjectPath;
-use object_store::{
-    ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload, UpdateVersion,
-};
+use object_store::{ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload, UpdateVersion};
 use serde::{Deserialize, Serialize};
 use tokio::io::AsyncWriteExt;
 
@@ -279,7 +277,12 @@ impl ObjectOutput {
     }
 
     /// Writes `bytes` at `relative` in `mode`; returns the new ETag.
-    fn put(&self, relative: &str, bytes: Vec<u8>, mode: PutMode) -> Result<Option<String>, SinkError> {
+    fn put(
+        &self,
+        relative: &str,
+        bytes: Vec<u8>,
+        mode: PutMode,
+    ) -> Result<Option<String>, SinkError> {
         let store = self.store.clone();
         let path = self.path(relative);
         self.block(async move {
@@ -300,8 +303,7 @@ impl ObjectOutput {
         let location = self.url_of(relative);
         self.block(async move {
             let mut source = tokio::fs::File::open(&local).await.at(&local)?;
-            let mut writer =
-                object_store::buffered::BufWriter::with_capacity(store, path, 8 << 20);
+            let mut writer = object_store::buffered::BufWriter::with_capacity(store, path, 8 << 20);
             let copied = tokio::io::copy(&mut source, &mut writer).await;
             let shut = match copied {
                 Ok(_) => writer.shutdown().await,
@@ -578,12 +580,14 @@ impl Publisher for ObjectOutput {
     fn change_set(&self, run_id: &str) -> Result<Option<ChangeSet>, SinkError> {
         let relative = format!("{CHANGES_DIR}/run={run_id}/{CHANGES_FILE}");
         match self.get(&relative)? {
-            Some((bytes, _)) => serde_json::from_slice(&bytes)
-                .map(Some)
-                .map_err(|source| SinkError::Manifest {
-                    path: PathBuf::from(self.url_of(&relative)),
-                    source,
-                }),
+            Some((bytes, _)) => {
+                serde_json::from_slice(&bytes)
+                    .map(Some)
+                    .map_err(|source| SinkError::Manifest {
+                        path: PathBuf::from(self.url_of(&relative)),
+                        source,
+                    })
+            }
             None => Ok(None),
         }
     }

@@ -15,7 +15,9 @@ use std::time::{Duration, Instant};
 
 use engine::EngineConfig;
 use notion_mock::Workspace;
-use sink::{ChunkRecord, ObjectOutput, Publisher, RemoteState, SinkConfig, SnapshotBuilder, Staged};
+use sink::{
+    ChunkRecord, ObjectOutput, Publisher, RemoteState, SinkConfig, SnapshotBuilder, Staged,
+};
 
 use crate::support::{self, mock, run_pipeline};
 
@@ -183,10 +185,8 @@ async fn an_s3_output_holds_what_a_local_one_does_and_a_fresh_machine_continues(
     let urls = reader.shard_urls().unwrap();
     assert!(!urls.is_empty());
     assert!(
-        urls.iter().all(|u| u.starts_with(&format!(
-            "{url}/snapshots/{}/",
-            first.run_id
-        ))),
+        urls.iter()
+            .all(|u| u.starts_with(&format!("{url}/snapshots/{}/", first.run_id))),
         "{urls:?}"
     );
 
@@ -271,7 +271,9 @@ fn two_publishers_that_read_the_same_pointer_exactly_one_wins() {
     let (staged_a, manifest_a) = staged_snapshot(&a, "20260101T000000000Z-aaaaaa");
     let (staged_b, manifest_b) = staged_snapshot(&b, "20260101T000000001Z-bbbbbb");
     a.publish_snapshot(&staged_a, &manifest_a, None).unwrap();
-    let lost = b.publish_snapshot(&staged_b, &manifest_b, None).unwrap_err();
+    let lost = b
+        .publish_snapshot(&staged_b, &manifest_b, None)
+        .unwrap_err();
     assert!(matches!(lost, sink::SinkError::Conflict(_)), "{lost}");
     assert!(lost.to_string().contains("current.json"), "{lost}");
     assert_eq!(b.current().unwrap().unwrap().run_id, manifest_a.run_id);
@@ -363,14 +365,26 @@ async fn kill_9_between_upload_and_pointer_swap_leaves_readers_on_the_previous_s
             .envs(moto.env())
             .output()
             .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8(out.stdout).unwrap()
     };
     let first = run(&[]).output().unwrap();
-    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
     let before = ls();
     assert!(before.lines().count() >= 2, "chunks and pages: {before}");
-    assert!(before.lines().all(|l| l.starts_with(&format!("{url}/snapshots/"))));
+    assert!(
+        before
+            .lines()
+            .all(|l| l.starts_with(&format!("{url}/snapshots/")))
+    );
 
     let marker = cache.path().join("uploaded");
     let mut killed = run(&[(
@@ -385,7 +399,10 @@ async fn kill_9_between_upload_and_pointer_swap_leaves_readers_on_the_previous_s
             killed.try_wait().unwrap().is_none(),
             "the run ended before uploading its snapshot"
         );
-        assert!(Instant::now() < deadline, "the run never uploaded its snapshot");
+        assert!(
+            Instant::now() < deadline,
+            "the run never uploaded its snapshot"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
     killed.kill().unwrap(); // SIGKILL
@@ -393,7 +410,11 @@ async fn kill_9_between_upload_and_pointer_swap_leaves_readers_on_the_previous_s
     assert_eq!(ls(), before, "readers still see the previous snapshot");
 
     let next = run(&[]).output().unwrap();
-    assert!(next.status.success(), "{}", String::from_utf8_lossy(&next.stderr));
+    assert!(
+        next.status.success(),
+        "{}",
+        String::from_utf8_lossy(&next.stderr)
+    );
     let after = ls();
     assert_ne!(after, before, "the next run published");
     assert_eq!(after.lines().count(), before.lines().count());

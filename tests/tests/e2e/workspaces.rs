@@ -100,9 +100,13 @@ async fn three_workspaces_in_one_run_give_the_rows_of_three_separate_runs() {
             },
         )
         .unwrap();
-        engine::run(client, support::config(&alone), engine::RunOptions::default())
-            .await
-            .unwrap();
+        engine::run(
+            client,
+            support::config(&alone),
+            engine::RunOptions::default(),
+        )
+        .await
+        .unwrap();
         let partition = out.join(format!("workspace={name}"));
         let together = support::chunks(&partition);
         assert!(!together.is_empty());
@@ -135,12 +139,21 @@ async fn a_revoked_token_leaves_the_other_workspaces_complete() {
         .arg(&out);
     for i in 0..NAMES.len() {
         // Workspace 1's token was revoked: its server answers 401.
-        let value = if i == 1 { "secret_revoked".into() } else { token(i) };
+        let value = if i == 1 {
+            "secret_revoked".into()
+        } else {
+            token(i)
+        };
         command.env(format!("WS_TOKEN_{i}"), value);
     }
     let done = command.output().unwrap();
     let stderr = String::from_utf8_lossy(&done.stderr);
-    assert_eq!(done.status.code(), Some(5), "partial failure: {stderr}");
+    let stdout = String::from_utf8_lossy(&done.stdout);
+    assert_eq!(
+        done.status.code(),
+        Some(5),
+        "partial failure: {stdout}\n{stderr}"
+    );
     assert!(!stderr.contains("secret_revoked"), "no token in messages");
     let report: serde_json::Value = serde_json::from_slice(&done.stdout).unwrap();
     assert_eq!(report["exit_code"], 5);
@@ -185,7 +198,11 @@ async fn three_shard_workers_over_30_workspaces_write_what_one_process_does() {
     };
     let one = dir.path().join("one");
     let done = command(&one, None).output().unwrap();
-    assert!(done.status.success(), "{}", String::from_utf8_lossy(&done.stderr));
+    assert!(
+        done.status.success(),
+        "{}",
+        String::from_utf8_lossy(&done.stderr)
+    );
 
     let sharded = dir.path().join("sharded");
     let workers: Vec<_> = (0..3)
@@ -203,7 +220,12 @@ async fn three_shard_workers_over_30_workspaces_write_what_one_process_does() {
         let stderr = String::from_utf8_lossy(&done.stderr);
         assert!(done.status.success(), "{stderr}");
         let line = stderr.lines().find(|l| l.starts_with("shard ")).unwrap();
-        ran += line.split_whitespace().nth(2).unwrap().parse::<usize>().unwrap();
+        ran += line
+            .split_whitespace()
+            .nth(2)
+            .unwrap()
+            .parse::<usize>()
+            .unwrap();
     }
     assert_eq!(ran, 30, "every workspace ran in exactly one shard");
     for name in &names {
