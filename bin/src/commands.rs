@@ -250,6 +250,7 @@ pub(crate) fn read_token(token_file: Option<&Path>) -> Result<SecretToken> {
             "no Notion token: set NOTION_TOKEN or pass --token-file FILE (create an internal integration at https://www.notion.so/profile/integrations and share pages with it)",
         ));
     }
+    crate::logging::hide(&token);
     Ok(SecretToken::new(token))
 }
 

@@ -10,7 +10,7 @@ use notion_ingest::exit::Outcome;
 fn main() -> ExitCode {
     keep_large_allocations_out_of_the_heap();
     let cli = notion_ingest::cli::parse();
-    init_logging(cli.verbose);
+    notion_ingest::logging::init(cli.verbose);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -42,23 +42,6 @@ fn main() -> ExitCode {
             outcome.into()
         }
     }
-}
-
-/// Logs go to stderr: warnings by default, more with -v; `RUST_LOG` wins.
-fn init_logging(verbose: u8) {
-    let level = match verbose {
-        0 => "warn",
-        1 => "info,notion_source=info",
-        2 => "debug",
-        _ => "trace",
-    };
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_target(false)
-        .init();
 }
 
 /// glibc raises its mmap threshold each time a large block is freed; from

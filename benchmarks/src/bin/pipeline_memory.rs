@@ -3,7 +3,7 @@
 //!
 //! For each size the mock runs as its own process (`notion-ingest mock
 //! --rate 0`, no rate limit, no latency) so its memory is not counted, and
-//! `notion-ingest run --rate 100000` crawls it into a fresh output directory.
+//! `notion-ingest run --rate 1000` (the highest rate the settings accept) crawls it into a fresh output directory.
 //! The runner's `VmHWM` (peak resident set) is read from `/proc/<pid>/status`
 //! every 10 ms; the high-water mark when the export starts (`OUT/changes`
 //! or `OUT/snapshots` appears) separates the crawl/render/chunk/store phase
@@ -87,7 +87,7 @@ fn main() -> anyhow::Result<()> {
         None => build_runner()?,
     };
     println!(
-        "pipeline_memory: {} run against `{} mock --rate 0` (separate process), `run --rate 100000`, seed {}",
+        "pipeline_memory: {} run against `{} mock --rate 0` (separate process), `run --rate 1000`, seed {}",
         bin.display(),
         bin.display(),
         args.seed
@@ -218,7 +218,7 @@ fn measure(bin: &Path, pages: usize, seed: u64) -> anyhow::Result<Measured> {
             "--api-url",
             &url,
             "--rate",
-            "100000",
+            "1000",
             "--json",
             "--no-progress",
         ])

@@ -366,10 +366,11 @@ impl Settings {
     /// Parses TOML text (unknown keys are errors).
     pub fn from_toml(text: &str) -> Result<Settings, SettingsError> {
         toml::from_str(text).map_err(|e| {
-            SettingsError::new(
-                "config",
-                e.message().to_string() + &location(text, e.span()),
-            )
+            let key = e
+                .span()
+                .and_then(|span| key_at(text, span.start))
+                .unwrap_or_else(|| "config".into());
+            SettingsError::new(&key, e.message().to_string() + &location(text, e.span()))
         })
     }
 
@@ -648,6 +649,28 @@ fn reqwest_header_invalid(value: &str) -> bool {
 }
 
 /// " at line L, column C" for a TOML error's span.
+/// The dotted key (`chunk.max_tokens`) written on the line holding byte
+/// `at`: the nearest `[table]` header above it and the line's own key.
+fn key_at(text: &str, at: usize) -> Option<String> {
+    let before = text.get(..at)?;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let line = text[line_start..].lines().next()?;
+    let key = line.split_once('=')?.0.trim();
+    if key.is_empty() || key.starts_with('#') || key.starts_with('[') {
+        return None;
+    }
+    let table = before[..line_start]
+        .lines()
+        .rev()
+        .map(str::trim)
+        .find(|l| l.starts_with('['))
+        .map(|l| l.trim_matches(|c| c == '[' || c == ']').trim().to_string());
+    Some(match table {
+        Some(table) if !table.is_empty() => format!("{table}.{key}"),
+        _ => key.to_string(),
+    })
+}
+
 fn location(text: &str, span: Option<std::ops::Range<usize>>) -> String {
     let Some(span) = span else {
         return String::new();
@@ -661,6 +684,16 @@ fn location(text: &str, span: Option<std::ops::Range<usize>>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_type_error_names_its_key() {
+        let error =
+            Settings::from_toml("out = \"x\"\n[chunk]\nmax_tokens = \"many\"\n").unwrap_err();
+        assert_eq!(error.key, "chunk.max_tokens");
+        assert!(error.message.contains("line 3"), "{error}");
+        let error = Settings::from_toml("[crawl]\nconcurrancy = 4\n").unwrap_err();
+        assert_eq!(error.key, "crawl.concurrancy", "{error}");
+    }
 
     #[test]
     fn defaults_are_valid_and_match_their_sources() {
@@ -705,7 +738,7 @@ mod tests {
             assert_eq!(&error.key, key, "{toml}: {error}");
         }
         let error = Settings::from_toml("[chunk]\nmax_tokenz = 3").unwrap_err();
-        assert_eq!(error.key, "config");
+        assert_eq!(error.key, "chunk.max_tokenz");
         assert!(error.message.contains("max_tokenz"), "{error}");
     }
 

@@ -46,7 +46,8 @@ pub trait Publisher: Send + Sync + std::fmt::Debug {
 
     /// Publishes a staged change set as `changes/run=<run_id>/` (see
     /// [`ChangeSet::dir`]). A change set is published once: a second one for
-    /// the same run is refused with [`SinkError::Conflict`].
+    /// the same run is refused with [`SinkError::Conflict`] and its staged
+    /// files are removed.
     fn publish_change_set(&self, staged: &Path, set: &ChangeSet) -> Result<(), SinkError>;
 
     /// Makes a staged snapshot current, provided the current snapshot is still
@@ -170,6 +171,8 @@ impl Publisher for LocalDir {
     fn publish_change_set(&self, staged: &Path, set: &ChangeSet) -> Result<(), SinkError> {
         let target = self.change_set_dir(&set.run_id);
         if fs::symlink_metadata(&target).is_ok() {
+            // The refused set is dropped; the published one stays as it was.
+            let _ = fs::remove_dir_all(staged);
             return Err(SinkError::Conflict(format!(
                 "the change set of run {} is already published at {}",
                 set.run_id,

@@ -31,7 +31,12 @@ pub(super) fn generate(rng: &mut Rng) -> Vec<u8> {
     if g.rng().chance(5) {
         g.max_runs = 2_000; // long runs of formatting changes
     }
-    let page = g.page();
+    let mut page = g.page();
+    // A page without an id is refused by the model (the parsers target
+    // covers that); the renderer needs a page that parses.
+    if page["id"].as_str().is_none_or(str::is_empty) {
+        page["id"] = json!("page");
+    }
     let mut blocks: Vec<Value> = Vec::new();
     let count = if g.rng().chance(10) {
         g.rng().size(3_000)

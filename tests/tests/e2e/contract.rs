@@ -457,3 +457,86 @@ fn chunks_before_pages(pages: &[sink::PageRecord]) -> BTreeSet<&str> {
         .map(|p| p.page_id.as_str())
         .collect()
 }
+
+/// Sets `last_edited_time` of the page `id` in a dataset written by
+/// [`Workspace::to_json`].
+fn set_edit_time(dataset: &mut Value, id: &str, time: &str) {
+    let compact = |s: &str| s.replace('-', "");
+    match dataset {
+        Value::Object(map) => {
+            if map.get("id").and_then(Value::as_str).map(compact) == Some(compact(id))
+                && map.contains_key("last_edited_time")
+            {
+                map.insert("last_edited_time".into(), Value::String(time.into()));
+            }
+            map.values_mut().for_each(|v| set_edit_time(v, id, time));
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| set_edit_time(v, id, time)),
+        _ => {}
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_recheck_window_runs_on_notions_clock_whatever_the_local_one_says() {
+    for minutes in [10, -10] {
+        let offset = chrono::TimeDelta::minutes(minutes);
+        let base = Workspace::synthetic(&SyntheticConfig {
+            pages: 40,
+            seed: 21,
+            ..SyntheticConfig::default()
+        });
+        let nested: Vec<String> = base
+            .page_ids()
+            .into_iter()
+            .filter(|id| {
+                base.page_tree_json(id)
+                    .is_some_and(|t| t["page"]["parent"]["type"] == "page_id")
+            })
+            .collect();
+        let (edited_id, recent_id) = (nested[0].clone(), nested[1].clone());
+        // One page edited 5 minutes before the first run on Notion's clock:
+        // outside the 2-minute window, never read again while unchanged.
+        let five_ago = (chrono::Utc::now() + offset - chrono::TimeDelta::minutes(5))
+            .format("%Y-%m-%dT%H:%M:00.000Z")
+            .to_string();
+        let mut dataset = base.to_json();
+        set_edit_time(&mut dataset, &recent_id, &five_ago);
+        let ws = Workspace::from_json(dataset).unwrap();
+        let mock = MockConfig {
+            clock_offset: offset,
+            ..MockConfig::unlimited()
+        };
+        let server = MockServer::start(ws, mock).await.unwrap();
+        // Edited just before the first run, and again after it, most likely
+        // in the same minute: Notion's rounded edit time does not move.
+        server.edit(|ws| ws.append_paragraph(&edited_id, "First edit.").unwrap());
+        let out = tempfile::tempdir().unwrap();
+        run_pipeline(&server, config(out.path())).await;
+        server.edit(|ws| {
+            ws.append_paragraph(&edited_id, "Second edit, same minute.")
+                .unwrap()
+        });
+        let edited = server.workspace();
+        server.reset_stats();
+        run_pipeline(&server, config(out.path())).await;
+        let stats = server.stats();
+        server.stop().await;
+
+        let markdown = pages(out.path())
+            .into_iter()
+            .find(|p| p.page_id == edited_id)
+            .and_then(|p| p.markdown)
+            .unwrap();
+        assert!(
+            markdown.contains("Second edit, same minute."),
+            "clock {minutes:+} min: the edit was missed"
+        );
+        // Only the edited page's content was read again.
+        assert_eq!(
+            stats.per_endpoint.get(BLOCK_CHILDREN),
+            Some(&block_requests(&edited.page_tree_json(&edited_id).unwrap())),
+            "clock {minutes:+} min: {:?}",
+            stats.per_endpoint
+        );
+    }
+}

@@ -58,7 +58,7 @@ fn stderr(output: &Output) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_in_the_first_moments_ends_the_run_with_130() {
-    let server = MockServer::start(workspace(200), MockConfig::default())
+    let server = MockServer::start(workspace(200), MockConfig::unlimited())
         .await
         .unwrap();
     for delay_ms in [50, 400] {
@@ -92,7 +92,7 @@ async fn sigterm_while_paused_on_retry_after_ends_the_run_with_130_and_the_next_
                         .into(),
             },
         }],
-        ..MockConfig::default()
+        ..MockConfig::unlimited()
     };
     let ws = workspace(30);
     let expected = ws.page_ids().len();
@@ -134,7 +134,7 @@ async fn a_retry_after_beyond_the_cap_exits_8_and_the_next_run_continues() {
                     .into(),
             },
         }],
-        ..MockConfig::default()
+        ..MockConfig::unlimited()
     };
     let ws = workspace(30);
     let expected = ws.page_ids().len();
@@ -165,7 +165,7 @@ async fn a_retry_after_beyond_the_cap_exits_8_and_the_next_run_continues() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_second_run_on_the_same_output_exits_7_without_a_request() {
-    let server = MockServer::start(workspace(60), MockConfig::default())
+    let server = MockServer::start(workspace(60), MockConfig::unlimited())
         .await
         .unwrap();
     let out = tempfile::tempdir().unwrap();
@@ -186,7 +186,7 @@ async fn a_second_run_on_the_same_output_exits_7_without_a_request() {
     .unwrap();
     assert_eq!(second.status.code(), Some(7), "{}", stderr(&second));
     assert!(
-        stderr(&second).contains("another run"),
+        stderr(&second).contains("another notion-ingest run"),
         "{}",
         stderr(&second)
     );
@@ -204,7 +204,7 @@ async fn a_second_run_on_the_same_output_exits_7_without_a_request() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_configuration_exits_2_before_any_request() {
-    let server = MockServer::start(workspace(5), MockConfig::default())
+    let server = MockServer::start(workspace(5), MockConfig::unlimited())
         .await
         .unwrap();
     let dir = tempfile::tempdir().unwrap();

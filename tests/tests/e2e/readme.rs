@@ -16,7 +16,12 @@ fn section<'a>(readme: &'a str, heading: &str) -> &'a str {
         .find(heading)
         .unwrap_or_else(|| panic!("no {heading:?}"));
     let rest = &readme[start + heading.len()..];
-    &rest[..rest.find("\n#").unwrap_or(rest.len())]
+    let end = ["\n## ", "\n### "]
+        .iter()
+        .filter_map(|h| rest.find(h))
+        .min()
+        .unwrap_or(rest.len());
+    &rest[..end]
 }
 
 /// The cells of the Markdown table rows of `text` (header and rule skipped).
@@ -25,8 +30,9 @@ fn table_rows(text: &str) -> Vec<Vec<String>> {
         .filter(|l| l.starts_with('|') && !l.starts_with("|---"))
         .skip(1)
         .map(|l| {
-            l.trim_matches('|')
-                .split(" | ")
+            l.trim()
+                .trim_matches('|')
+                .split('|')
                 .map(|c| c.trim().trim_matches('`').to_string())
                 .collect()
         })
@@ -70,7 +76,9 @@ fn flag_table_shows_the_defaults() {
     let defaults = serde_json::to_value(Settings::default()).expect("settings as JSON");
     let mut checked = 0;
     for row in table_rows(section(&readme, "## Configuration")) {
-        let (key, shown) = (&row[1], &row[2]);
+        let [_, key, shown, ..] = row.as_slice() else {
+            continue;
+        };
         let Some(value) = key
             .split('.')
             .try_fold(&defaults, |v, k| v.get(k))

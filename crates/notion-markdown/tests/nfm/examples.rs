@@ -174,7 +174,7 @@ fn signed_file_urls_are_never_written() {
     assert_eq!(
         out,
         format!(
-            "[Diagram]({PAGE_URL})\n\n[plan v2.pdf]({PAGE_URL})\n\n[Clip](https://v.example/a.mp4)\n"
+            "[plan v2.pdf]({PAGE_URL})\n\nDiagram\n\n[plan v2.pdf]({PAGE_URL})\n\n[Clip](https://v.example/a.mp4)\n"
         )
     );
 }

@@ -58,7 +58,7 @@ fn a_change_set_is_published_whole_and_reads_back() {
 }
 
 #[test]
-fn a_dropped_writer_leaves_nothing_visible_and_a_rerun_replaces_the_set() {
+fn a_dropped_writer_leaves_nothing_visible_and_a_published_set_is_never_replaced() {
     let dir = tempfile::tempdir().unwrap();
     let config = small_config(dir.path());
     let mut writer = ChangesWriter::begin(&config, "r2").unwrap();
@@ -74,18 +74,33 @@ fn a_dropped_writer_leaves_nothing_visible_and_a_rerun_replaces_the_set() {
         .collect();
     assert!(visible.is_empty(), "a dropped writer published {visible:?}");
 
-    // The same run exports twice (a resumed run): the second set replaces the first.
-    for rows in [3usize, 2] {
-        let mut writer = ChangesWriter::begin(&config, "r2").unwrap();
-        for i in 0..rows {
-            writer.push_upsert(chunk(i, 0, "r2")).unwrap();
-        }
-        let set = writer.finish().unwrap();
-        assert_eq!(set.upserts.rows, rows as u64);
-        // An empty table is still one (empty) file, so consumers can always read it.
-        assert_eq!(set.deletes.rows, 0);
-        assert_eq!(set.deletes.shards.len(), 1);
+    // A published change set is never replaced: consumers may have applied
+    // it already. Publishing the same run again is a conflict, and the
+    // first set stays as it was.
+    let mut writer = ChangesWriter::begin(&config, "r2").unwrap();
+    for i in 0..3 {
+        writer.push_upsert(chunk(i, 0, "r2")).unwrap();
     }
+    let set = writer.finish().unwrap();
+    assert_eq!(set.upserts.rows, 3);
+    // An empty table is still one (empty) file, so consumers can always read it.
+    assert_eq!(set.deletes.rows, 0);
+    assert_eq!(set.deletes.shards.len(), 1);
+    let mut again = ChangesWriter::begin(&config, "r2").unwrap();
+    again.push_upsert(chunk(0, 0, "r2")).unwrap();
+    let error = again.finish().unwrap_err();
+    assert!(matches!(error, sink::SinkError::Conflict(_)), "{error}");
+    let run_dir = changes.join("run=r2");
+    let files: Vec<_> = set
+        .upserts
+        .shards
+        .iter()
+        .map(|s| run_dir.join(&s.path))
+        .collect();
+    let upserts: Vec<ChunkRecord> = read_records::<ChunkRecord>(files, 64)
+        .flat_map(|b| b.unwrap())
+        .collect();
+    assert_eq!(upserts.len(), 3, "the published set was kept");
     let hidden = std::fs::read_dir(&changes)
         .unwrap()
         .flatten()
