@@ -465,6 +465,7 @@ impl Publisher for ObjectOutput {
         let relative = format!("{CHANGES_DIR}/run={}", set.run_id);
         let marker = format!("{relative}/{CHANGES_FILE}");
         if self.get(&marker)?.is_some() {
+            let _ = fs::remove_dir_all(staged);
             return Err(self.conflict(format_args!(
                 "the change set of run {} is already published",
                 set.run_id
@@ -479,6 +480,7 @@ impl Publisher for ObjectOutput {
         match self.put(&marker, bytes, PutMode::Create) {
             Ok(_) => {}
             Err(SinkError::Object { source, .. }) if is_lost_race(&source) => {
+                let _ = fs::remove_dir_all(staged);
                 return Err(self.conflict(format_args!(
                     "the change set of run {} was published by another writer",
                     set.run_id
