@@ -93,6 +93,9 @@ pub struct CurrentPointer {
     pub published_at: DateTime<Utc>,
 }
 
+/// An object's bytes and ETag.
+type Fetched = (Vec<u8>, Option<String>);
+
 /// What this process last read or wrote of a conditionally replaced object.
 #[derive(Debug, Clone, Default)]
 struct Seen {
@@ -257,7 +260,7 @@ impl ObjectOutput {
     }
 
     /// The bytes and ETag of the object at `relative`, `None` if absent.
-    fn get(&self, relative: &str) -> Result<Option<(Vec<u8>, Option<String>)>, SinkError> {
+    fn get(&self, relative: &str) -> Result<Option<Fetched>, SinkError> {
         let store = self.store.clone();
         let path = self.path(relative);
         let result = self.block(async move {
