@@ -320,8 +320,7 @@ pub async fn run(
     remote.download_state(&config.state_dir.join(STATE_FILE))?;
     let state_dir = config.state_dir.clone();
     let result = run_locked(client, config, options, chunker, started).await;
-    let uploaded =
-        Store::open(&state_dir).and_then(|store| Ok(upload_state(&store, &state_dir, remote)));
+    let uploaded = Store::open(&state_dir).map(|store| upload_state(&store, &state_dir, remote));
     match (result, uploaded) {
         (Ok(report), Ok(Ok(()))) => Ok(report),
         (Ok(_), Ok(Err(error))) => Err(error),
