@@ -87,6 +87,10 @@ pub struct PipelineArgs {
     /// Pages crawled at once.
     #[arg(long, value_name = "N")]
     pub concurrency: Option<usize>,
+    /// How page content is read: blocks (the block walk) or markdown (one
+    /// page-as-Markdown request per page).
+    #[arg(long, value_name = "STRATEGY")]
+    pub fetch: Option<engine::settings::FetchStrategy>,
     /// Rotate Parquet shards at about this size, in MB.
     #[arg(long, value_name = "MB")]
     pub shard_mb: Option<u64>,
@@ -190,7 +194,7 @@ pub struct LsArgs {
 /// every flag that has one.
 pub fn command() -> clap::Command {
     let d = engine::Settings::default();
-    let defaults: [(&str, String); 9] = [
+    let defaults: [(&str, String); 10] = [
         ("out", engine::settings::DEFAULT_OUT.to_string()),
         ("max_tokens", d.chunk.max_tokens.to_string()),
         ("overlap", d.chunk.overlap.to_string()),
@@ -205,6 +209,7 @@ pub fn command() -> clap::Command {
         ("contextual_header", d.chunk.contextual_header.to_string()),
         ("rate", d.notion.rate.to_string()),
         ("concurrency", d.crawl.concurrency.to_string()),
+        ("fetch", d.crawl.fetch.to_string()),
         ("shard_mb", d.output.shard_mb.to_string()),
     ];
     let mut command = Cli::command();

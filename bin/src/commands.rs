@@ -63,8 +63,16 @@ pub async fn demo(args: crate::cli::DemoArgs) -> Result<Outcome> {
 
     let mut settings = settings(&args.pipeline)?;
     let workspace = load_workspace(args.dataset.as_deref(), args.synthetic, 1)?;
-    let minimum = workspace.min_requests();
-    let minimum = minimum.total + minimum.users;
+    let blocks = workspace.min_requests();
+    let crawl_minimum = match settings.crawl.fetch {
+        engine::settings::FetchStrategy::Blocks => blocks.total,
+        engine::settings::FetchStrategy::Markdown => {
+            workspace
+                .min_requests_markdown(MockConfig::default().markdown_block_limit)
+                .total
+        }
+    };
+    let minimum = crawl_minimum + blocks.users;
     let mock = MockConfig {
         // Notion-like: the average the client keeps to, and room for a burst.
         rate: MockRateLimit::TokenBucket {
@@ -147,6 +155,7 @@ pub async fn mock(args: crate::cli::MockArgs) -> Result<Outcome> {
         ..MockConfig::default()
     };
     let minimum = workspace.min_requests();
+    let markdown_minimum = workspace.min_requests_markdown(config.markdown_block_limit);
     let addr = std::net::SocketAddr::from(([127, 0, 0, 1], args.port));
     let server = MockServer::start_on(addr, workspace, config)
         .await
@@ -157,8 +166,8 @@ pub async fn mock(args: crate::cli::MockArgs) -> Result<Outcome> {
         server.url()
     );
     eprintln!(
-        "A complete crawl needs at least {} requests. Ctrl-C to stop.",
-        minimum.total
+        "A complete crawl needs at least {} requests ({} with --fetch markdown). Ctrl-C to stop.",
+        minimum.total, markdown_minimum.total
     );
     eprintln!(
         "Try: NOTION_TOKEN=... notion-ingest run --api-url {} --out ./out",

@@ -1,6 +1,6 @@
 //! Logs to stderr with every secret the process has read (the integration
 //! token) replaced by a placeholder, whatever a log line quotes: a request,
-//! an error body, a URL.
+//! an error body, a URL; colour only on a terminal, never with `NO_COLOR`.
 
 use std::io::Write;
 use std::sync::{OnceLock, RwLock};
@@ -31,8 +31,12 @@ pub fn init(verbose: u8) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    // Colour only on a terminal, and never when NO_COLOR is set.
+    let colour = std::io::IsTerminal::is_terminal(&std::io::stderr())
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(colour)
         .with_writer(|| RedactedStderr)
         .with_target(false)
         .init();

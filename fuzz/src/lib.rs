@@ -11,6 +11,10 @@
 //! inputs), [`notion_json`] and `text` (the generators), [`tree`] (page
 //! trees of any depth without recursion), [`rng`] (the seeded generator).
 
+// `*rng.pick(&[..])` reads a `&str` out of a `&&str`; without the `*`
+// the generic `pick` infers `str` and does not compile.
+#![allow(clippy::explicit_auto_deref)]
+
 pub mod corpus;
 pub mod notion_json;
 pub mod rng;

@@ -189,7 +189,7 @@ impl<'r> NotionJson<'r> {
             3 => json!({"type": "data_source", "data_source": {"id": id}}),
             4 => {
                 let zone = self.rng.chance(30).then(|| self.text());
-                json!({"type": "date", "date": {"start": self.text(), "end": self.rng.chance(30).then(|| "2026-07-10"), "time_zone": zone}})
+                json!({"type": "date", "date": {"start": self.text(), "end": self.rng.chance(30).then_some("2026-07-10"), "time_zone": zone}})
             }
             5 => json!({"type": "link_preview", "link_preview": {"url": odd_url(self.rng)}}),
             6 => {

@@ -136,7 +136,8 @@ impl EngineConfig {
     /// What raw content depends on: a change reads every page again.
     fn fetch_fingerprint(&self, client: &NotionClient) -> String {
         format!(
-            "fetch=blocks;relations={};version={}",
+            "fetch={};relations={};version={}",
+            self.crawl.fetch.strategy(),
             self.crawl.complete_truncated_properties,
             client.config().notion_version
         )
@@ -435,9 +436,10 @@ async fn run_locked(
     let counters = watch.stages.clone();
     let progress = watch.crawl.clone();
     let delay = config.store_delay;
+    let fetch = config.crawl.fetch.strategy();
     let stored = tokio::task::spawn_blocking(move || {
         let result = crawl::store_pages(
-            &mut store, &store_run, crawled_rx, &counters, &progress, delay,
+            &mut store, &store_run, fetch, crawled_rx, &counters, &progress, delay,
         );
         (store, result)
     });

@@ -17,11 +17,24 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use notion_source::client::{ClientConfig, DataSourceQuery, RateLimit, RetryPolicy};
-use notion_source::crawler::{CrawlConfig, Root, normalize_id};
+use notion_source::crawler::{CrawlConfig, Fetch, Root, normalize_id};
+
+pub use notion_source::crawler::FetchStrategy;
 use serde::{Deserialize, Serialize};
+
+/// What the crawler needs to read pages with `strategy`: the markdown
+/// strategy reads answers with `notion-markdown`'s Notion-flavoured
+/// Markdown reader.
+pub fn fetch_for(strategy: FetchStrategy) -> Fetch {
+    match strategy {
+        FetchStrategy::Blocks => Fetch::Blocks,
+        FetchStrategy::Markdown => Fetch::Markdown(Arc::new(notion_markdown::nfm::Reader)),
+    }
+}
 
 /// The output directory when none is given.
 pub const DEFAULT_OUT: &str = "notion-ingest-out";
@@ -193,6 +206,9 @@ pub struct CrawlSettings {
     pub full_relations: bool,
     /// Filters for data source queries.
     pub data_sources: Vec<DataSourceFilter>,
+    /// How page content is read: `blocks` (the block walk) or `markdown`
+    /// (one page-as-Markdown request per page; see the README).
+    pub fetch: FetchStrategy,
 }
 
 impl Default for CrawlSettings {
@@ -204,6 +220,7 @@ impl Default for CrawlSettings {
             concurrency: crawl.pages_in_flight,
             full_relations: crawl.complete_truncated_properties,
             data_sources: Vec::new(),
+            fetch: crawl.fetch.strategy(),
         }
     }
 }
@@ -585,6 +602,7 @@ impl Settings {
             pages_in_flight: c.concurrency,
             complete_truncated_properties: c.full_relations,
             data_source_queries,
+            fetch: fetch_for(c.fetch),
             ..CrawlConfig::default()
         };
 
@@ -740,6 +758,18 @@ mod tests {
         let error = Settings::from_toml("[chunk]\nmax_tokenz = 3").unwrap_err();
         assert_eq!(error.key, "chunk.max_tokenz");
         assert!(error.message.contains("max_tokenz"), "{error}");
+    }
+
+    #[test]
+    fn the_fetch_strategy_is_read_and_wired_to_the_crawler() {
+        assert_eq!(Settings::default().crawl.fetch, FetchStrategy::Blocks);
+        let valid = Settings::from_toml("[crawl]\nfetch = \"markdown\"")
+            .unwrap()
+            .validate()
+            .unwrap();
+        assert_eq!(valid.crawl.fetch.strategy(), FetchStrategy::Markdown);
+        let error = Settings::from_toml("[crawl]\nfetch = \"walk\"").unwrap_err();
+        assert!(error.message.contains("walk"), "{error}");
     }
 
     #[test]

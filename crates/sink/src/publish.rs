@@ -67,9 +67,10 @@ pub trait Publisher: Send + Sync + std::fmt::Debug {
     /// The published change set of `run_id`, if there is one.
     fn change_set(&self, run_id: &str) -> Result<Option<ChangeSet>, SinkError>;
 
-    /// The `chunk_id` of every chunk in the current snapshot (empty when none
-    /// is published), for reconciling a store that lost track of it.
-    fn current_chunk_ids(&self) -> Result<Vec<String>, SinkError>;
+    /// The `chunk_id` and `page_id` of every chunk in the current snapshot
+    /// (empty when none is published), for reconciling a store that lost
+    /// track of it.
+    fn current_chunk_ids(&self) -> Result<Vec<(String, String)>, SinkError>;
 
     /// Removes what dead runs left behind (unpublished staging areas).
     fn clean(&self) -> Result<(), SinkError>;
@@ -261,7 +262,7 @@ impl Publisher for LocalDir {
         }
     }
 
-    fn current_chunk_ids(&self) -> Result<Vec<String>, SinkError> {
+    fn current_chunk_ids(&self) -> Result<Vec<(String, String)>, SinkError> {
         let Some(manifest) = self.current()? else {
             return Ok(Vec::new());
         };

@@ -202,10 +202,14 @@ impl<R: Record> Iterator for RecordBatches<R> {
 }
 
 /// The `chunk_id` of every chunk in one chunk shard, in file order.
-pub(crate) fn chunk_ids_in(path: &Path) -> Result<Vec<String>, SinkError> {
+pub(crate) fn chunk_ids_in(path: &Path) -> Result<Vec<(String, String)>, SinkError> {
     let mut ids = Vec::new();
     for batch in read_records::<ChunkRecord>([path], 4096) {
-        ids.extend(batch?.into_iter().map(|chunk| chunk.chunk_id));
+        ids.extend(
+            batch?
+                .into_iter()
+                .map(|chunk| (chunk.chunk_id, chunk.page_id)),
+        );
     }
     Ok(ids)
 }

@@ -173,3 +173,68 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     }
     files
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn what_is_not_shared_is_listed_in_the_summary_and_inspect_and_fails_nothing() {
+    // Every database answers 404, as Notion does for a linked view of a
+    // database that is not shared with the integration.
+    let config = MockConfig {
+        hostile: vec![notion_mock::HostileRule {
+            method: Some("GET".into()),
+            path: "/v1/databases/*".into(),
+            times: None,
+            answer: notion_mock::HostileAnswer::Canned {
+                status: 404,
+                headers: Vec::new(),
+                body: r#"{"object":"error","status":404,"code":"object_not_found","message":"Could not find database."}"#.into(),
+            },
+        }],
+        ..MockConfig::unlimited()
+    };
+    let server = MockServer::start(Workspace::kitchen_sink(), config)
+        .await
+        .unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let result = Command::new(binary())
+        .args([
+            "run",
+            "--no-progress",
+            "--json",
+            "--rate",
+            "200",
+            "--api-url",
+            &server.url(),
+            "--out",
+        ])
+        .arg(out.path())
+        .env("NOTION_TOKEN", TOKEN)
+        .output()
+        .unwrap();
+    server.stop().await;
+    let stderr = String::from_utf8_lossy(&result.stderr);
+    assert_eq!(result.status.code(), Some(0), "nothing failed: {stderr}");
+    let summary: serde_json::Value = serde_json::from_slice(&result.stdout).unwrap();
+    let listed = summary["not_shared"].as_array().unwrap();
+    assert!(!listed.is_empty(), "{summary}");
+    for item in listed {
+        assert_eq!(item["kind"], "database", "{item}");
+        assert!(
+            !item["referenced_from"].as_array().unwrap().is_empty(),
+            "{item}"
+        );
+    }
+    let inspect = Command::new(binary())
+        .args(["inspect", "--json"])
+        .arg(out.path())
+        .output()
+        .unwrap();
+    assert!(inspect.status.success());
+    let inspected: serde_json::Value = serde_json::from_slice(&inspect.stdout).unwrap();
+    assert_eq!(&inspected["not_shared"], &summary["not_shared"]);
+    let text = Command::new(binary())
+        .arg("inspect")
+        .arg(out.path())
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&text.stdout).contains("not shared: database"));
+}

@@ -540,3 +540,165 @@ async fn the_recheck_window_runs_on_notions_clock_whatever_the_local_one_says() 
         );
     }
 }
+
+/// What a consumer holds after applying every published change set in run
+/// order (deletes, then upserts): chunk id → content hash.
+fn replayed(out: &Path) -> BTreeMap<String, String> {
+    let mut held = BTreeMap::new();
+    for set in change_sets(out) {
+        for delete in set.deletes {
+            held.remove(&delete.chunk_id);
+        }
+        for chunk in set.upserts {
+            held.insert(chunk.chunk_id, chunk.content_hash);
+        }
+    }
+    held
+}
+
+/// The published snapshot's chunk ids and content hashes.
+fn snapshot_hashes(out: &Path) -> BTreeMap<String, String> {
+    chunks(out)
+        .into_iter()
+        .map(|c| (c.chunk_id, c.content_hash))
+        .collect()
+}
+
+/// Edits that change content, add and trash pages.
+fn edit_some(server: &MockServer, ws: &Workspace, step: usize, salt: &str) -> Vec<String> {
+    let ids: Vec<String> = ws
+        .page_ids()
+        .into_iter()
+        .filter(|id| {
+            ws.page_tree_json(id)
+                .is_some_and(|t| t["page"]["parent"]["type"] == "page_id")
+        })
+        .step_by(step)
+        .take(8)
+        .collect();
+    for (i, id) in ids.iter().enumerate() {
+        server
+            .edit(|ws| {
+                if i % 4 == 3 {
+                    ws.trash_page(id).map(drop)
+                } else {
+                    ws.set_page_text(
+                        id,
+                        &[&format!("Rewritten {salt} {i}."), "A second paragraph."],
+                    )
+                }
+            })
+            .unwrap();
+    }
+    ids
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn change_sets_replay_to_the_snapshot_after_a_401_midway() {
+    let ws = Workspace::synthetic(&SyntheticConfig {
+        pages: 80,
+        seed: 31,
+        ..SyntheticConfig::default()
+    });
+    let server = mock(ws.clone()).await;
+    let out = tempfile::tempdir().unwrap();
+    run_pipeline(&server, config(out.path())).await;
+    let edited = edit_some(&server, &ws, 3, "before the 401");
+    let edited_ws = server.workspace();
+    server.stop().await;
+
+    // The next run is refused midway: the token is revoked after a few
+    // pages were read (every block read of the last edited page answers 401).
+    let revoked = &edited[0]; // rewritten (every fourth edit trashes its page)
+    let refuse = |path: String| {
+        notion_mock::HostileRule {
+        method: None,
+        path,
+        times: None,
+        answer: notion_mock::HostileAnswer::Canned {
+            status: 401,
+            headers: Vec::new(),
+            body: r#"{"object":"error","status":401,"code":"unauthorized","message":"API token is invalid."}"#.into(),
+        },
+    }
+    };
+    let hostile = MockConfig {
+        hostile: vec![
+            refuse(format!("/v1/blocks/{revoked}*")),
+            refuse(format!("/v1/blocks/{}*", revoked.replace('-', ""))),
+        ],
+        ..MockConfig::unlimited()
+    };
+    let server = MockServer::start(edited_ws.clone(), hostile).await.unwrap();
+    // Whether the 401 stops the whole run or fails that page, what the run
+    // stored must reach a change set.
+    let _refused = engine::run(
+        fast_client(&server),
+        config(out.path()),
+        RunOptions::default(),
+    )
+    .await;
+    let refusals = server.stats().per_status.get(&401).copied().unwrap_or(0);
+    server.stop().await;
+    assert!(refusals > 0, "the 401 was sent");
+
+    // Then the token works again: everything stored is published.
+    let server = mock(edited_ws).await;
+    run_pipeline(&server, config(out.path())).await;
+    server.stop().await;
+    assert_eq!(replayed(out.path()), snapshot_hashes(out.path()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn change_sets_replay_to_the_snapshot_after_the_state_store_is_deleted() {
+    let ws = Workspace::synthetic(&SyntheticConfig {
+        pages: 80,
+        seed: 32,
+        ..SyntheticConfig::default()
+    });
+    let server = mock(ws.clone()).await;
+    let out = tempfile::tempdir().unwrap();
+    run_pipeline(&server, config(out.path())).await;
+    edit_some(&server, &ws, 3, "after the store was lost");
+    for file in ["state.sqlite", "state.sqlite-wal", "state.sqlite-shm"] {
+        let _ = std::fs::remove_file(out.path().join(file));
+    }
+    run_pipeline(&server, config(out.path())).await;
+    server.stop().await;
+    assert_eq!(replayed(out.path()), snapshot_hashes(out.path()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dangling_current_is_recovered_and_published_change_sets_are_never_rewritten() {
+    let ws = Workspace::synthetic(&SyntheticConfig {
+        pages: 80,
+        seed: 33,
+        ..SyntheticConfig::default()
+    });
+    let server = mock(ws.clone()).await;
+    let out = tempfile::tempdir().unwrap();
+    run_pipeline(&server, config(out.path())).await;
+    let first_sets: Vec<(String, usize, usize)> = change_sets(out.path())
+        .into_iter()
+        .map(|s| (s.run_id, s.upserts.len(), s.deletes.len()))
+        .collect();
+    // The snapshot `current` points to is deleted by hand.
+    let current = std::fs::canonicalize(out.path().join("current")).unwrap();
+    std::fs::remove_dir_all(&current).unwrap();
+    edit_some(&server, &ws, 5, "after the snapshot was lost");
+    let report = run_pipeline(&server, config(out.path())).await;
+    server.stop().await;
+    assert!(report.export.is_some());
+    assert!(
+        sink::Snapshot::open_published(out.path())
+            .unwrap()
+            .is_some(),
+        "a snapshot is current again"
+    );
+    let sets = change_sets(out.path());
+    for (run_id, upserts, deletes) in &first_sets {
+        let set = sets.iter().find(|s| &s.run_id == run_id).unwrap();
+        assert_eq!((set.upserts.len(), set.deletes.len()), (*upserts, *deletes));
+    }
+    assert_eq!(replayed(out.path()), snapshot_hashes(out.path()));
+}

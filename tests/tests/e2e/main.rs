@@ -5,6 +5,7 @@ mod support;
 
 mod cli;
 mod contract;
+mod fetch;
 mod hardening;
 mod incremental;
 mod objstore;

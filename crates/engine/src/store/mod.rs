@@ -22,10 +22,11 @@
 mod schema;
 mod v1;
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, SecondsFormat, Utc};
+use notion_source::crawler::FetchStrategy;
 use rusqlite::{Connection, OptionalExtension, params};
 use sink::{ChunkRecord, PageRecord};
 
@@ -264,6 +265,8 @@ pub struct ReadPage<'a> {
     pub raw_hash: &'a str,
     /// See [`RunStart::fetch_fingerprint`].
     pub fetch_fingerprint: &'a str,
+    /// How its content was read (the `pages.fetch` column).
+    pub fetch: FetchStrategy,
     /// Its child documents, as JSON.
     pub children: &'a str,
     /// Pages, databases and users its content names.
@@ -634,7 +637,8 @@ impl Store {
         }
         tx.execute(
             "UPDATE pages SET status = 'ok', title = ?2, containers = ?3, last_edited_time = ?4, raw = ?5,
-                    raw_hash = ?6, fetch_fingerprint = ?7, children = ?8, read_run = ?9, seen_run = ?9
+                    raw_hash = ?6, fetch_fingerprint = ?7, children = ?8, read_run = ?9, seen_run = ?9,
+                    fetch = ?10
              WHERE page_id = ?1",
             params![
                 page.page_id,
@@ -645,7 +649,8 @@ impl Store {
                 page.raw_hash,
                 page.fetch_fingerprint,
                 page.children,
-                run.run_id
+                run.run_id,
+                page.fetch.as_str()
             ],
         )?;
         if changed {
@@ -1155,19 +1160,24 @@ impl Store {
     /// store was lost, replaced, or the snapshot changed behind its back):
     /// every live chunk becomes pending again, and every published chunk id
     /// the store does not hold becomes a delete. Returns the deletes added.
-    pub fn reconcile(&mut self, run: &RunInfo, published: &[String]) -> Result<u64, StoreError> {
+    pub fn reconcile(
+        &mut self,
+        run: &RunInfo,
+        published: &[(String, String)],
+    ) -> Result<u64, StoreError> {
         let tx = self.conn.transaction()?;
         tx.execute("UPDATE chunks SET pending = 1", [])?;
         let mut added = 0;
         {
             let mut live = tx.prepare_cached("SELECT 1 FROM chunks WHERE chunk_id = ?1")?;
             let mut insert = tx.prepare_cached(
-                "INSERT OR IGNORE INTO deletes (chunk_id, page_id, reason, run_id) VALUES (?1, '', ?2, ?3)",
+                "INSERT OR IGNORE INTO deletes (chunk_id, page_id, reason, run_id) VALUES (?1, ?2, ?3, ?4)",
             )?;
-            for id in published {
+            for (id, page_id) in published {
                 if !live.exists(params![id])? {
                     added += insert.execute(params![
                         id,
+                        page_id,
                         DeleteReason::Reconciled.as_str(),
                         run.run_id
                     ])? as u64;
@@ -1176,6 +1186,28 @@ impl Store {
         }
         tx.commit()?;
         Ok(added)
+    }
+
+    /// How each page's stored content was read (`pages.fetch`), by page id;
+    /// `None` for pages never read (failed, skipped) or stored before the
+    /// column existed by a run whose fetch fingerprint does not say.
+    pub fn fetch_strategies(&self) -> Result<BTreeMap<String, Option<FetchStrategy>>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT page_id, fetch FROM pages ORDER BY page_id")?;
+        let mut rows = stmt.query([])?;
+        let mut out = BTreeMap::new();
+        while let Some(r) = rows.next()? {
+            let fetch: Option<String> = r.get(1)?;
+            let fetch = match fetch {
+                Some(name) => Some(name.parse().map_err(|_| StoreError::Corrupt {
+                    what: format!("fetch strategy {name:?}"),
+                })?),
+                None => None,
+            };
+            out.insert(r.get(0)?, fetch);
+        }
+        Ok(out)
     }
 
     /// Page counts by status.

@@ -5,16 +5,17 @@
 //! row): pages and chunks as columns, no raw content. Version 2 keeps each
 //! page's raw content (compressed), its references, and the page and chunk
 //! records as the sink's record model (JSON), with a `pending` flag for what
-//! no published change set holds yet.
+//! no published change set holds yet. Version 3 adds `pages.fetch`: how
+//! each page's content was read (`blocks` or `markdown`, `crawl.fetch`).
 
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use super::StoreError;
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
-/// Tables and indexes of version 2.
+/// Tables and indexes of the current version.
 const TABLES: &str = r#"
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS runs (
@@ -45,7 +46,8 @@ CREATE TABLE IF NOT EXISTS pages (
     children TEXT NOT NULL,            -- ChildDocuments as JSON
     read_run TEXT,                     -- run that last read the content
     seen_run TEXT NOT NULL,            -- last run whose listing or walk found the page
-    written_run TEXT NOT NULL          -- run that last changed the page's record
+    written_run TEXT NOT NULL,         -- run that last changed the page's record
+    fetch TEXT                         -- FetchStrategy its raw content was read with
 );
 CREATE INDEX IF NOT EXISTS pages_by_seen ON pages (seen_run);
 CREATE TABLE IF NOT EXISTS refs (
@@ -96,6 +98,9 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     let tx = conn.transaction()?;
     if version == 1 {
         from_v1(&tx)?;
+    }
+    if version == 2 {
+        from_v2(&tx)?;
     }
     tx.execute_batch(TABLES)?;
     tx.execute(
@@ -171,6 +176,18 @@ fn from_v1(tx: &Transaction<'_>) -> Result<(), StoreError> {
     for table in ["runs", "pages", "chunks", "deletes"] {
         tx.execute_batch(&format!("DROP TABLE v1_{table}"))?;
     }
+    Ok(())
+}
+
+/// Version 2 → 3: `pages.fetch`. Every version 2 store read pages with
+/// the block walk; the column says so for pages whose stored content a run
+/// with that fetch fingerprint read.
+fn from_v2(tx: &Transaction<'_>) -> Result<(), StoreError> {
+    tracing::info!("upgrading the state store from schema version 2 to {SCHEMA_VERSION}");
+    tx.execute_batch(
+        "ALTER TABLE pages ADD COLUMN fetch TEXT;
+         UPDATE pages SET fetch = 'blocks' WHERE raw IS NOT NULL AND fetch_fingerprint LIKE 'fetch=blocks;%';",
+    )?;
     Ok(())
 }
 
@@ -250,6 +267,41 @@ mod tests {
         assert_eq!(store.pending_counts().unwrap(), (0, 0, 0));
         assert_eq!(store.page_counts().unwrap()[&PageStatus::Ok], 1);
         // Opening again is a no-op.
+        drop(store);
+        Store::open(dir.path()).unwrap();
+    }
+
+    #[test]
+    fn a_version_2_store_gains_the_fetch_column() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(crate::store::STATE_FILE);
+        {
+            let conn = Connection::open(&path).unwrap();
+            // Version 2's pages table: today's without `fetch`.
+            let v2 = TABLES
+                .replace(
+                    "    fetch TEXT                         -- FetchStrategy its raw content was read with\n",
+                    "",
+                )
+                .replace("written_run TEXT NOT NULL,", "written_run TEXT NOT NULL");
+            assert!(!v2.contains("fetch TEXT"), "the v2 layout is derived");
+            conn.execute_batch(&v2).unwrap();
+            conn.execute_batch(
+                "INSERT INTO meta VALUES ('schema_version', '2');
+                 INSERT INTO pages (page_id, status, title, last_edited_time, raw, fetch_fingerprint, record, children, seen_run, written_run)
+                 VALUES ('read', 'ok', 'Read', '2026-01-01T00:00:00.000Z', x'00', 'fetch=blocks;relations=true;version=v', '{}', '{}', 'r', 'r'),
+                        ('failed', 'failed', 'Failed', '2026-01-01T00:00:00.000Z', NULL, NULL, '{}', '{}', 'r', 'r');",
+            )
+            .unwrap();
+        }
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(store.meta("schema_version").unwrap(), Some("3".to_string()));
+        let fetch = store.fetch_strategies().unwrap();
+        assert_eq!(
+            fetch.get("read"),
+            Some(&Some(notion_source::crawler::FetchStrategy::Blocks))
+        );
+        assert_eq!(fetch.get("failed"), Some(&None));
         drop(store);
         Store::open(dir.path()).unwrap();
     }
