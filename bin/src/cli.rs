@@ -57,6 +57,9 @@ pub enum Command {
     /// Keys: arrows move and open, type to filter, space includes or
     /// excludes a subtree, Enter writes, Esc leaves without writing.
     Select(SelectArgs),
+    /// Print the current snapshot's shards, one path or URL a line
+    /// (local directories and s3://, gs://, az:// outputs).
+    Ls(LsArgs),
 }
 
 /// Where `tree` and `select` get the hierarchy: the configuration, the
@@ -118,8 +121,10 @@ pub struct SelectArgs {
 /// Flags of `run` (and, through `demo`, of the pipeline).
 #[derive(Debug, Args, Clone, Default)]
 pub struct PipelineArgs {
-    /// Output directory (Parquet shards, manifest, state).
-    #[arg(long, value_name = "DIR")]
+    /// Output: a directory (Parquet shards, manifest, state), file://DIR, or
+    /// object storage (s3://BUCKET/PREFIX, gs://…, az://…; credentials from
+    /// the environment as each cloud's SDKs read them).
+    #[arg(long, value_name = "DIR|URL")]
     pub out: Option<PathBuf>,
     /// TOML configuration file; flags override it.
     #[arg(long, value_name = "FILE")]
@@ -186,6 +191,11 @@ pub struct RunArgs {
     /// Notion API base URL (another endpoint: a proxy, the mock).
     #[arg(long, value_name = "URL")]
     pub api_url: Option<String>,
+    /// Run only the `[[workspace]]` entries of shard I of N (a stable hash
+    /// of each name). Without it, Kubernetes' JOB_COMPLETION_INDEX with
+    /// NOTION_INGEST_SHARDS (the Job's completions) select the shard.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<String>,
 }
 
 /// Flags of `serve`.
@@ -322,6 +332,14 @@ pub struct InspectArgs {
     /// Print as JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+/// Flags of `ls`.
+#[derive(Debug, Args)]
+pub struct LsArgs {
+    /// Output directory or URL (s3://BUCKET/PREFIX, gs://…, az://…).
+    #[arg(value_name = "OUT")]
+    pub out: String,
 }
 
 /// The command line with the defaults of [`engine::Settings`] in the help of

@@ -55,6 +55,15 @@ pub(crate) fn connection(
     if let Some(file) = token_file {
         settings.notion.token_file = Some(file.to_path_buf());
     }
+    let shard = crate::workspaces::shard(args.shard.as_deref())?;
+    if !settings.workspaces.is_empty() {
+        return crate::workspaces::run(&args.pipeline, &settings, shard).await;
+    }
+    if shard.is_some() {
+        return Err(usage(
+            "--shard splits [[workspace]] entries between workers; the configuration has none",
+        ));
+    }
     let valid = settings.validate().map_err(|e| usage(e.to_string()))?;
     let token = read_token(valid.token_file.as_deref())?;
     Ok((valid, token))
@@ -113,6 +122,12 @@ pub async fn demo(args: crate::cli::DemoArgs) -> Result<Outcome> {
     .await;
     server.stop().await;
     let outcome = outcome?;
+    if let engine::settings::OutputTarget::Object(url) = &valid.target {
+        if !args.pipeline.json {
+            eprintln!("\nIts shards: notion-ingest ls {url}");
+        }
+        return Ok(outcome);
+    }
     if !args.pipeline.json {
         let out = valid.out_dir.display();
         eprintln!(
@@ -175,6 +190,39 @@ pub async fn mock(args: crate::cli::MockArgs) -> Result<Outcome> {
     );
     tokio::signal::ctrl_c().await.ok();
     server.stop().await;
+    Ok(Outcome::Success)
+}
+
+/// `notion-ingest ls OUT`: the current snapshot's shards, one path or URL
+/// a line (chunks, then pages), for readers that take a list of files.
+pub fn ls(args: crate::cli::LsArgs) -> Result<Outcome> {
+    use std::io::Write;
+
+    let target =
+        engine::settings::OutputTarget::parse(&args.out).map_err(|e| usage(e.to_string()))?;
+    let publisher: Box<dyn sink::Publisher> = match &target {
+        engine::settings::OutputTarget::Local(dir) => Box::new(sink::LocalDir::new(dir, 2)),
+        #[cfg(feature = "object-store")]
+        engine::settings::OutputTarget::Object(url) => Box::new(
+            sink::ObjectOutput::open(url, std::env::temp_dir().join("notion-ingest-ls"), 2)
+                .map_err(|e| usage(e.to_string()))?,
+        ),
+        #[cfg(not(feature = "object-store"))]
+        engine::settings::OutputTarget::Object(url) => {
+            return Err(usage(format!("{url}: this build has no object storage")));
+        }
+    };
+    let urls = publisher.shard_urls()?;
+    if urls.is_empty() {
+        eprintln!("nothing published at {}", target.display());
+        return Ok(Outcome::Error);
+    }
+    let mut stdout = std::io::stdout().lock();
+    for url in urls {
+        if writeln!(stdout, "{url}").is_err() {
+            break;
+        }
+    }
     Ok(Outcome::Success)
 }
 
@@ -253,35 +301,15 @@ async fn execute(
         watch,
         ..RunOptions::default()
     };
-    let result = engine::run(
-        client.clone(),
-        EngineConfig::from_settings(settings),
-        options,
-    )
-    .await;
+    let config = EngineConfig::for_settings(settings).map_err(|e| usage(e.to_string()))?;
+    let result = engine::run(client.clone(), config, options).await;
     progress.finish().await;
     let report = match result {
         Ok(report) => report,
-        Err(EngineError::Crawl(CrawlError::Unauthorized(info))) => {
-            eprintln!(
-                "error: Notion refused the integration token ({}). Check NOTION_TOKEN or --token-file: the token of an internal integration starts with ntn_ or secret_.",
-                info.code
-            );
-            return Ok(Outcome::Unauthorized);
-        }
-        Err(EngineError::Crawl(error @ CrawlError::RateLimitedTooLong { .. })) => {
-            eprintln!(
-                "error: {error}. The pages already read are stored; run again later to continue."
-            );
-            return Ok(Outcome::Throttled);
-        }
-        Err(EngineError::Busy(error)) => {
-            eprintln!("error: {error}");
-            return Ok(Outcome::Busy);
-        }
-        Err(error) => return Err(anyhow::Error::new(error)),
+        Err(error) => return failed_run(error, ""),
     };
-    let summary = Summary::new(&report, &settings.out_dir, minimum);
+    let location = std::path::PathBuf::from(settings.target.display());
+    let summary = Summary::new(&report, &location, minimum);
     if args.json {
         crate::summary::print_json(&summary)?;
     } else {
@@ -290,9 +318,35 @@ async fn execute(
     Ok(summary.outcome)
 }
 
+/// The outcome of a run the engine refused or stopped, with its message
+/// (prefixed by `context`, e.g. a workspace's name); an unexpected error is
+/// returned as an error.
+pub(crate) fn failed_run(error: EngineError, context: &str) -> Result<Outcome> {
+    match error {
+        EngineError::Crawl(CrawlError::Unauthorized(info)) => {
+            eprintln!(
+                "error: {context}Notion refused the integration token ({}). Check NOTION_TOKEN or --token-file: the token of an internal integration starts with ntn_ or secret_.",
+                info.code
+            );
+            Ok(Outcome::Unauthorized)
+        }
+        EngineError::Crawl(error @ CrawlError::RateLimitedTooLong { .. }) => {
+            eprintln!(
+                "error: {context}{error}. The pages already read are stored; run again later to continue."
+            );
+            Ok(Outcome::Throttled)
+        }
+        EngineError::Busy(error) => {
+            eprintln!("error: {context}{error}");
+            Ok(Outcome::Busy)
+        }
+        error => Err(anyhow::Error::new(error)),
+    }
+}
+
 /// Ctrl-C or SIGTERM: stop crawling, store what was read, exit 130. A
 /// second signal exits at once.
-fn spawn_signal_handler(cancel: CancellationToken) {
+pub(crate) fn spawn_signal_handler(cancel: CancellationToken) {
     let cancel = Arc::new(cancel);
     tokio::spawn(async move {
         let Ok(mut term) =

@@ -14,3 +14,4 @@ pub mod progress;
 pub mod serve;
 pub mod summary;
 pub mod tree;
+pub mod workspaces;

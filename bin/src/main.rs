@@ -32,6 +32,7 @@ fn main() -> ExitCode {
             Command::Serve(args) => notion_ingest::serve::serve(args).await,
             Command::Tree(args) => notion_ingest::tree::tree(args).await,
             Command::Select(args) => notion_ingest::tree::select(args).await,
+            Command::Ls(args) => commands::ls(args),
         }
     });
     match outcome {

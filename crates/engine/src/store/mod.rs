@@ -353,6 +353,14 @@ impl std::fmt::Debug for Store {
 }
 
 impl Store {
+    /// Writes a consistent copy of the whole store to `path` (which must not
+    /// exist), for uploading next to a remote output.
+    pub fn copy_to(&self, path: &Path) -> Result<(), StoreError> {
+        self.conn
+            .execute("VACUUM INTO ?1", [path.to_string_lossy().as_ref()])?;
+        Ok(())
+    }
+
     /// Opens (creating if needed, readable by its owner only) the store in
     /// `dir`, upgrading an older schema in place.
     pub fn open(dir: &Path) -> Result<Store, StoreError> {
