@@ -62,6 +62,17 @@ pub enum Command {
     Ls(LsArgs),
 }
 
+/// How a command reaches Notion: the token file and the API's address.
+#[derive(Debug, Args, Clone, Default)]
+pub struct ConnectionArgs {
+    /// File holding the integration token (instead of NOTION_TOKEN).
+    #[arg(long, value_name = "FILE")]
+    pub token_file: Option<PathBuf>,
+    /// Notion API base URL (another endpoint: a proxy, the mock).
+    #[arg(long, value_name = "URL")]
+    pub api_url: Option<String>,
+}
+
 /// Where `tree` and `select` get the hierarchy: the configuration, the
 /// output directory's state, the API.
 #[derive(Debug, Args, Clone, Default)]
@@ -70,12 +81,9 @@ pub struct ListingArgs {
     /// what earlier runs stored.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
-    /// File holding the integration token (instead of NOTION_TOKEN).
-    #[arg(long, value_name = "FILE")]
-    pub token_file: Option<PathBuf>,
-    /// Notion API base URL (another endpoint: a proxy, the mock).
-    #[arg(long, value_name = "URL")]
-    pub api_url: Option<String>,
+    /// Where Notion is and the token.
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
     /// Average requests per second to Notion.
     #[arg(long, value_name = "RPS")]
     pub rate: Option<f64>,
@@ -185,12 +193,9 @@ pub struct RunArgs {
     /// Pipeline options.
     #[command(flatten)]
     pub pipeline: PipelineArgs,
-    /// File holding the integration token (instead of NOTION_TOKEN).
-    #[arg(long, value_name = "FILE")]
-    pub token_file: Option<PathBuf>,
-    /// Notion API base URL (another endpoint: a proxy, the mock).
-    #[arg(long, value_name = "URL")]
-    pub api_url: Option<String>,
+    /// Where Notion is and the token.
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
     /// Run only the `[[workspace]]` entries of shard I of N (a stable hash
     /// of each name). Without it, Kubernetes' JOB_COMPLETION_INDEX with
     /// NOTION_INGEST_SHARDS (the Job's completions) select the shard.
@@ -204,12 +209,9 @@ pub struct ServeArgs {
     /// Pipeline options (--full, --json and --no-progress do not apply).
     #[command(flatten)]
     pub pipeline: PipelineArgs,
-    /// File holding the integration token (instead of NOTION_TOKEN).
-    #[arg(long, value_name = "FILE")]
-    pub token_file: Option<PathBuf>,
-    /// Notion API base URL (another endpoint: a proxy, the mock).
-    #[arg(long, value_name = "URL")]
-    pub api_url: Option<String>,
+    /// Where Notion is and the token.
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
     /// Address to listen on for webhooks, e.g. 127.0.0.1:8080 behind a
     /// reverse proxy with TLS.
     #[arg(long, value_name = "ADDR")]

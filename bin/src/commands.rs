@@ -11,7 +11,7 @@ use notion_source::client::{NotionClient, SecretToken};
 use notion_source::crawler::CrawlError;
 use tokio_util::sync::CancellationToken;
 
-use crate::cli::{InspectArgs, PipelineArgs, RunArgs};
+use crate::cli::{ConnectionArgs, InspectArgs, PipelineArgs, RunArgs};
 use crate::exit::Outcome;
 use crate::summary::Summary;
 
@@ -34,11 +34,7 @@ fn settings(args: &PipelineArgs) -> Result<Settings> {
 /// `notion-ingest run`: crawl a real workspace (or any API URL), or every
 /// `[[workspace]]` of the configuration (this worker's `--shard` of them).
 pub async fn run(args: RunArgs) -> Result<Outcome> {
-    let settings = with_connection(
-        settings(&args.pipeline)?,
-        args.api_url.as_deref(),
-        args.token_file.as_deref(),
-    );
+    let settings = with_connection(settings(&args.pipeline)?, &args.connection);
     let shard = crate::workspaces::shard(args.shard.as_deref())?;
     if !settings.workspaces.is_empty() {
         return crate::workspaces::run(&args.pipeline, &settings, shard).await;
@@ -56,23 +52,18 @@ pub async fn run(args: RunArgs) -> Result<Outcome> {
 /// `serve`), with `--api-url` and `--token-file` applied, and the token.
 pub(crate) fn connection(
     pipeline: &PipelineArgs,
-    api_url: Option<&str>,
-    token_file: Option<&Path>,
+    connection: &ConnectionArgs,
 ) -> Result<(engine::ValidSettings, SecretToken)> {
-    validated(with_connection(settings(pipeline)?, api_url, token_file))
+    validated(with_connection(settings(pipeline)?, connection))
 }
 
 /// `settings` with the `--api-url` and `--token-file` flags applied.
-fn with_connection(
-    mut settings: Settings,
-    api_url: Option<&str>,
-    token_file: Option<&Path>,
-) -> Settings {
-    if let Some(url) = api_url {
-        settings.notion.api_url = url.to_string();
+pub(crate) fn with_connection(mut settings: Settings, connection: &ConnectionArgs) -> Settings {
+    if let Some(url) = &connection.api_url {
+        settings.notion.api_url = url.clone();
     }
-    if let Some(file) = token_file {
-        settings.notion.token_file = Some(file.to_path_buf());
+    if let Some(file) = &connection.token_file {
+        settings.notion.token_file = Some(file.clone());
     }
     settings
 }
@@ -303,7 +294,7 @@ async fn execute(
     let client =
         NotionClient::new(token, settings.client.clone()).map_err(|e| usage(e.to_string()))?;
     let cancel = CancellationToken::new();
-    spawn_signal_handler(cancel.clone());
+    spawn_signal_handler(cancel.clone(), STOPPING_RUN);
     let watch = Watch::default();
     let progress = crate::progress::start(
         watch.clone(),
@@ -359,9 +350,13 @@ pub(crate) fn failed_run(error: EngineError, context: &str) -> Result<Outcome> {
     }
 }
 
-/// Ctrl-C or SIGTERM: stop crawling, store what was read, exit 130. A
-/// second signal exits at once.
-pub(crate) fn spawn_signal_handler(cancel: CancellationToken) {
+/// What a run prints on the first signal.
+pub(crate) const STOPPING_RUN: &str =
+    "Stopping: storing the pages already read (press Ctrl-C again to quit at once)...";
+
+/// Ctrl-C or SIGTERM: print `stopping`, cancel `cancel` (the command stops
+/// and stores what it has), and exit 130 at once on a second signal.
+pub(crate) fn spawn_signal_handler(cancel: CancellationToken, stopping: &'static str) {
     let cancel = Arc::new(cancel);
     tokio::spawn(async move {
         let Ok(mut term) =
@@ -370,9 +365,7 @@ pub(crate) fn spawn_signal_handler(cancel: CancellationToken) {
             return;
         };
         tokio::select! { _ = tokio::signal::ctrl_c() => {}, _ = term.recv() => {} }
-        eprintln!(
-            "\nStopping: storing the pages already read (press Ctrl-C again to quit at once)..."
-        );
+        eprintln!("\n{stopping}");
         cancel.cancel();
         tokio::select! { _ = tokio::signal::ctrl_c() => {}, _ = term.recv() => {} }
         std::process::exit(i32::from(Outcome::Interrupted.code()));

@@ -19,11 +19,7 @@ pub async fn serve(args: ServeArgs) -> Result<Outcome> {
             "--full does not apply to serve: run `notion-ingest run --full` (serve must not be running)",
         ));
     }
-    let (valid, token) = connection(
-        &args.pipeline,
-        args.api_url.as_deref(),
-        args.token_file.as_deref(),
-    )?;
+    let (valid, token) = connection(&args.pipeline, &args.connection)?;
     let secret = match &args.webhook_secret_file {
         Some(path) => Some(Secret::read_file(path).map_err(|e| usage(e.to_string()))?),
         None => None,
@@ -64,7 +60,11 @@ pub async fn serve(args: ServeArgs) -> Result<Outcome> {
         );
     }
     let shutdown = CancellationToken::new();
-    spawn_signal_handler(shutdown.clone());
+    // Stop accepting, stop the run in progress (its events stay stored), exit 0.
+    crate::commands::spawn_signal_handler(
+        shutdown.clone(),
+        "Stopping: accepted events are stored; a run in progress is stopped...",
+    );
     match server.run(shutdown).await {
         Ok(report) => {
             eprintln!(
@@ -81,21 +81,4 @@ pub async fn serve(args: ServeArgs) -> Result<Outcome> {
         }
         Err(error) => Err(error.into()),
     }
-}
-
-/// SIGTERM or Ctrl-C: stop accepting, stop the run in progress (its events
-/// stay stored), exit 0. A second signal exits at once.
-fn spawn_signal_handler(shutdown: CancellationToken) {
-    tokio::spawn(async move {
-        let Ok(mut term) =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        else {
-            return;
-        };
-        tokio::select! { _ = tokio::signal::ctrl_c() => {}, _ = term.recv() => {} }
-        eprintln!("\nStopping: accepted events are stored; a run in progress is stopped...");
-        shutdown.cancel();
-        tokio::select! { _ = tokio::signal::ctrl_c() => {}, _ = term.recv() => {} }
-        std::process::exit(i32::from(Outcome::Interrupted.code()));
-    });
 }

@@ -114,13 +114,10 @@ impl Context {
             rate: args.rate,
             ..PipelineArgs::default()
         };
-        let mut settings = crate::config::resolve(&pipeline).map_err(|e| usage(e.to_string()))?;
-        if let Some(url) = &args.api_url {
-            settings.notion.api_url = url.clone();
-        }
-        if let Some(file) = &args.token_file {
-            settings.notion.token_file = Some(file.clone());
-        }
+        let settings = crate::commands::with_connection(
+            crate::config::resolve(&pipeline).map_err(|e| usage(e.to_string()))?,
+            &args.connection,
+        );
         let valid = settings.validate().map_err(|e| usage(e.to_string()))?;
         let per_second = settings
             .notion

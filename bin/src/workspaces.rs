@@ -16,7 +16,7 @@ use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
 use crate::cli::PipelineArgs;
-use crate::commands::{failed_run, read_token, spawn_signal_handler, usage};
+use crate::commands::{STOPPING_RUN, failed_run, read_token, spawn_signal_handler, usage};
 use crate::exit::Outcome;
 use crate::summary::Summary;
 
@@ -92,7 +92,7 @@ pub async fn run(
         prepared.push((name, valid, entry.token_env.clone()));
     }
     let cancel = CancellationToken::new();
-    spawn_signal_handler(cancel.clone());
+    spawn_signal_handler(cancel.clone(), STOPPING_RUN);
     let tasks: Vec<_> = prepared
         .into_iter()
         .map(|(name, valid, token_env)| {

@@ -279,6 +279,38 @@ async fn excluding_a_subtree_deletes_its_pages_as_excluded_without_requests() {
 
 /// The block-children requests one page needs: its own list and every
 /// nested container's, 100 children a request.
+/// Asserts that the mock answered exactly what reading `pages` again
+/// costs: one page retrieve each and their block walks, nothing else (no
+/// listing).
+pub(crate) fn assert_read_exactly(
+    stats: &notion_mock::Stats,
+    workspace: &Workspace,
+    pages: &[String],
+) {
+    let expected_children: u64 = pages
+        .iter()
+        .map(|id| block_requests(&workspace.page_tree_json(id).unwrap()))
+        .sum();
+    let retrieves = pages.len() as u64;
+    assert_eq!(
+        stats.per_endpoint.get(RETRIEVE_PAGE),
+        Some(&retrieves),
+        "{:?}",
+        stats.per_endpoint
+    );
+    assert_eq!(
+        stats.per_endpoint.get(BLOCK_CHILDREN),
+        Some(&expected_children)
+    );
+    assert_eq!(
+        stats.total,
+        retrieves + expected_children,
+        "{:?}",
+        stats.per_endpoint
+    );
+}
+
+/// The block-children requests a page's walk needs (the mock's tree JSON).
 pub(crate) fn block_requests(tree: &Value) -> u64 {
     let mut n = (tree["blocks"].as_array().map_or(0, Vec::len) as u64)
         .div_ceil(100)
@@ -338,26 +370,7 @@ async fn a_partial_run_over_three_pages_of_a_thousand_costs_exactly_their_reques
     let stats = server.stats();
     server.stop().await;
 
-    let expected_children: u64 = chosen
-        .iter()
-        .map(|id| block_requests(&edited.page_tree_json(id).unwrap()))
-        .sum();
-    assert_eq!(
-        stats.per_endpoint.get(RETRIEVE_PAGE),
-        Some(&3),
-        "{:?}",
-        stats.per_endpoint
-    );
-    assert_eq!(
-        stats.per_endpoint.get(BLOCK_CHILDREN),
-        Some(&expected_children)
-    );
-    assert_eq!(
-        stats.total,
-        3 + expected_children,
-        "{:?}",
-        stats.per_endpoint
-    );
+    assert_read_exactly(&stats, &edited, &chosen);
     for event in &stats.timeline {
         let id = event.path.split('/').nth(3).unwrap_or_default();
         let page = edited.page_of(id).unwrap_or_default();

@@ -15,7 +15,7 @@ use notion_mock::{MockServer, SyntheticConfig, WebhookConfig, WebhookSender, Wor
 use tokio_util::sync::CancellationToken;
 use webhooks::{PlannerConfig, Secret, sign};
 
-use crate::contract::block_requests;
+use crate::contract::assert_read_exactly;
 use crate::support::{TOKEN, binary, change_sets, chunks, config, fast_client, mock, run_pipeline};
 
 const HOOK_TOKEN: &str = "secret_webhook_verification_e2e";
@@ -160,26 +160,7 @@ async fn three_edits_in_a_thousand_pages_refresh_exactly_those_pages() {
     let stats = server.stats();
 
     // Exactly those pages' requests, no listing.
-    let expected_children: u64 = chosen
-        .iter()
-        .map(|id| block_requests(&edited.page_tree_json(id).unwrap()))
-        .sum();
-    assert_eq!(
-        stats.per_endpoint.get(RETRIEVE_PAGE),
-        Some(&3),
-        "{:?}",
-        stats.per_endpoint
-    );
-    assert_eq!(
-        stats.per_endpoint.get(BLOCK_CHILDREN),
-        Some(&expected_children)
-    );
-    assert_eq!(
-        stats.total,
-        3 + expected_children,
-        "{:?}",
-        stats.per_endpoint
-    );
+    assert_read_exactly(&stats, &edited, &chosen);
     assert_eq!(
         m["notion_webhook_refresh_requests_total"],
         stats.total as f64

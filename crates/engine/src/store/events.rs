@@ -268,13 +268,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         drop(Store::open(dir.path()).unwrap());
         // Make it what version 2 wrote: no webhook tables.
-        Connection::open(dir.path().join(STATE_FILE))
-            .unwrap()
-            .execute_batch(
-                "DROP TABLE webhook_events; DROP TABLE webhook_token;
-                 UPDATE meta SET value = '2' WHERE key = 'schema_version';",
-            )
-            .unwrap();
+        super::super::schema::downgrade_to_v2(
+            &Connection::open(dir.path().join(STATE_FILE)).unwrap(),
+        );
         let log = EventLog::open(dir.path()).unwrap();
         let (e1, raw1) = event("e1", "p1");
         assert_eq!(log.persist(&e1, &raw1).unwrap(), Persisted::New);

@@ -228,6 +228,18 @@ fn from_v2(tx: &Transaction<'_>) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Turns a store of this version back into what version 2 wrote (tests
+/// of the upgrade).
+#[cfg(test)]
+pub(crate) fn downgrade_to_v2(conn: &Connection) {
+    conn.execute_batch(
+        "DROP TABLE listing; DROP TABLE webhook_events; DROP TABLE webhook_token;
+         ALTER TABLE pages DROP COLUMN blocks; ALTER TABLE pages DROP COLUMN fetch;
+         UPDATE meta SET value = '2' WHERE key = 'schema_version';",
+    )
+    .unwrap();
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -320,12 +332,7 @@ mod tests {
         let conn = Connection::open(dir.path().join(crate::store::STATE_FILE)).unwrap();
         // Back to the version 2 layout, with three pages: one whose content
         // counts three blocks, one whose content is unreadable, one failed.
-        conn.execute_batch(
-            "DROP TABLE listing; DROP TABLE webhook_events; DROP TABLE webhook_token;
-             ALTER TABLE pages DROP COLUMN blocks; ALTER TABLE pages DROP COLUMN fetch;
-             UPDATE meta SET value = '2' WHERE key = 'schema_version';",
-        )
-        .unwrap();
+        downgrade_to_v2(&conn);
         let fingerprint = "fetch=blocks;relations=true;version=v";
         for (id, status, raw) in [
             ("p1", "ok", Some(raw.as_slice())),
