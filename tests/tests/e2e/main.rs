@@ -5,7 +5,13 @@ mod support;
 
 mod cli;
 mod contract;
+mod fetch;
 mod hardening;
 mod incremental;
+mod objstore;
 mod pipeline;
 mod readme;
+mod serve;
+mod select;
+mod tree;
+mod workspaces;
