@@ -415,7 +415,7 @@ mod tests {
         let schema = crate::columns::schema_of(COLUMNS);
         let mut row = PageRow::from(&page);
         row.skip_reason = Some(Cow::Borrowed("archived"));
-        let columns = crate::columns::to_arrays(&schema, &[row]).unwrap();
+        let columns = crate::columns::to_arrays(&schema, std::slice::from_ref(&row)).unwrap();
         let batch = RecordBatch::try_new(schema.clone(), columns).unwrap();
         let error = PageRecord::from_batch(&batch).unwrap_err();
         assert!(error.contains("does not fit"), "{error}");
