@@ -11,7 +11,6 @@ use std::path::{Path, PathBuf};
 
 use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
 
-use crate::columns::BatchColumns;
 use crate::error::{IoResultExt, SinkError};
 use crate::manifest::Manifest;
 use crate::records::{ChunkRecord, PageRecord, Record};
@@ -159,15 +158,13 @@ impl<R: Record> RecordBatches<R> {
             if let Some((path, reader)) = &mut self.current {
                 match reader.next() {
                     Some(Ok(batch)) => {
-                        return Some(
-                            R::from_columns(&BatchColumns::new(&batch), batch.num_rows()).map_err(
-                                |reason| SinkError::SchemaMismatch {
-                                    path: path.clone(),
-                                    expected: R::KIND,
-                                    reason,
-                                },
-                            ),
-                        );
+                        return Some(R::from_batch(&batch).map_err(|reason| {
+                            SinkError::SchemaMismatch {
+                                path: path.clone(),
+                                expected: R::KIND,
+                                reason,
+                            }
+                        }));
                     }
                     Some(Err(error)) => {
                         let source = parquet::errors::ParquetError::ArrowError(error.to_string());

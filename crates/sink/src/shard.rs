@@ -271,10 +271,12 @@ impl<R: Record> ShardWriter<R> {
         if self.pending.is_empty() {
             return Ok(());
         }
-        let batch = RecordBatch::try_new(self.schema.clone(), R::to_columns(&self.pending))
-            .map_err(|error| {
-                SinkError::WriterFailed(format!("building a {} batch: {error}", R::KIND))
-            })?;
+        let building = |error: String| {
+            SinkError::WriterFailed(format!("building a {} batch: {error}", R::KIND))
+        };
+        let columns = R::to_columns(&self.schema, &self.pending).map_err(building)?;
+        let batch = RecordBatch::try_new(self.schema.clone(), columns)
+            .map_err(|error| building(error.to_string()))?;
         let (rows, bytes) = (self.pending.len(), self.pending_bytes);
         self.pending.clear();
         self.pending_bytes = 0;

@@ -1,7 +1,8 @@
 //! The binary under a hostile or busy world: a signal at any moment ends
 //! the run within seconds with exit 130; a second run on the same output
 //! exits 7 at once; a bad configuration exits 2 before any request; a
-//! `Retry-After` beyond the cap exits 8 with the state kept.
+//! `Retry-After` beyond the cap exits 8 with the state kept; an unreachable
+//! API exits 6; a token file that cannot be read exits 2 before any request.
 
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -56,6 +57,26 @@ fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
+/// An unlimited mock that answers the first block-children request with a
+/// 429 asking to wait `retry_after_secs` seconds.
+fn throttled_once(retry_after_secs: u64) -> MockConfig {
+    MockConfig {
+        hostile: vec![HostileRule {
+            method: None,
+            path: "/v1/blocks/*".into(),
+            times: Some(1),
+            answer: HostileAnswer::Canned {
+                status: 429,
+                headers: vec![("retry-after".into(), retry_after_secs.to_string())],
+                body:
+                    r#"{"object":"error","status":429,"code":"rate_limited","message":"slow down"}"#
+                        .into(),
+            },
+        }],
+        ..MockConfig::unlimited()
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_in_the_first_moments_ends_the_run_with_130() {
     let server = MockServer::start(workspace(200), MockConfig::unlimited())
@@ -79,21 +100,7 @@ async fn sigterm_in_the_first_moments_ends_the_run_with_130() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_while_paused_on_retry_after_ends_the_run_with_130_and_the_next_run_finishes() {
-    let config = MockConfig {
-        hostile: vec![HostileRule {
-            method: None,
-            path: "/v1/blocks/*".into(),
-            times: Some(1),
-            answer: HostileAnswer::Canned {
-                status: 429,
-                headers: vec![("retry-after".into(), "120".into())],
-                body:
-                    r#"{"object":"error","status":429,"code":"rate_limited","message":"slow down"}"#
-                        .into(),
-            },
-        }],
-        ..MockConfig::unlimited()
-    };
+    let config = throttled_once(120);
     let ws = workspace(30);
     let expected = ws.page_ids().len();
     let server = MockServer::start(ws, config).await.unwrap();
@@ -122,20 +129,7 @@ async fn sigterm_while_paused_on_retry_after_ends_the_run_with_130_and_the_next_
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_retry_after_beyond_the_cap_exits_8_and_the_next_run_continues() {
-    let config = MockConfig {
-        hostile: vec![HostileRule {
-            method: None,
-            path: "/v1/blocks/*".into(),
-            times: Some(1),
-            answer: HostileAnswer::Canned {
-                status: 429,
-                headers: vec![("retry-after".into(), "3600".into())],
-                body: r#"{"object":"error","status":429,"code":"rate_limited","message":"come back in an hour"}"#
-                    .into(),
-            },
-        }],
-        ..MockConfig::unlimited()
-    };
+    let config = throttled_once(3600);
     let ws = workspace(30);
     let expected = ws.page_ids().len();
     let server = MockServer::start(ws, config).await.unwrap();
@@ -254,6 +248,67 @@ async fn bad_configuration_exits_2_before_any_request() {
         server.stats().total,
         0,
         "a request was sent before the check"
+    );
+    server.stop().await;
+}
+
+#[test]
+fn an_unreachable_api_exits_6_and_says_notion_could_not_be_reached() {
+    // A port nothing listens on: bound by the system, then closed again.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(&config, "[notion]\nmax_retries = 1\n").unwrap();
+    let started = Instant::now();
+    let output = Command::new(binary())
+        .args(["run", "--no-progress", "-vvv", "--api-url"])
+        .arg(format!("http://127.0.0.1:{port}"))
+        .arg("--config")
+        .arg(&config)
+        .arg("--out")
+        .arg(dir.path().join("out"))
+        .env("NOTION_TOKEN", TOKEN)
+        .output()
+        .unwrap();
+    let stderr = stderr(&output);
+    assert_eq!(output.status.code(), Some(6), "{stderr}");
+    assert!(stderr.contains("could not reach Notion"), "{stderr}");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        !stderr.contains(TOKEN) && !stdout.contains(TOKEN),
+        "the token was printed: {stderr}{stdout}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(60),
+        "took {:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_token_file_exits_2_before_any_request_and_names_the_file() {
+    let server = MockServer::start(workspace(5), MockConfig::unlimited())
+        .await
+        .unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let output = run(
+        &server,
+        &out.path().join("out"),
+        &["--token-file", "/nonexistent"],
+    )
+    .output()
+    .unwrap();
+    let stderr = stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("/nonexistent"), "{stderr}");
+    assert_eq!(
+        server.stats().total,
+        0,
+        "a request was sent before the token was read"
     );
     server.stop().await;
 }

@@ -3,16 +3,20 @@
 //! vector store needs no join.
 
 use arrow::array::ArrayRef;
+use arrow::datatypes::Schema;
+use arrow::record_batch::RecordBatch;
 use chrono::{DateTime, Utc};
 
 use super::{optional_len, require_int32, require_json, require_non_empty, sealed::RecordType};
 use crate::columns::{
-    self, BatchColumns, ColumnSpec,
+    self, ColumnSpec,
     ColumnType::{Int32, Text, TextList, TimestampUtc},
     Values::{Distinct, Repeated},
 };
 
-/// One chunk of a page. Field names are the column names of `chunks`.
+/// One chunk of a page. Field names are the column names of `chunks`, in
+/// order: its serde shape is both the state store's JSON and, through
+/// `serde_arrow`, the arrow arrays.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ChunkRecord {
     /// [`crate::chunk_id`] of `page_id` and `chunk_index`.
@@ -127,95 +131,11 @@ impl RecordType for ChunkRecord {
             + 8 * 8
     }
 
-    fn to_columns(rows: &[Self]) -> Vec<ArrayRef> {
-        vec![
-            columns::text(rows, |r| &r.chunk_id),
-            columns::text(rows, |r| &r.page_id),
-            columns::int32(rows, |r| r.chunk_index),
-            columns::text(rows, |r| &r.text),
-            columns::text(rows, |r| &r.embed_text),
-            columns::int32(rows, |r| r.token_count),
-            columns::text(rows, |r| &r.tokenizer),
-            columns::text_list(rows, |r| &r.heading_path),
-            columns::text_list(rows, |r| &r.block_ids),
-            columns::text(rows, |r| &r.url),
-            columns::text(rows, |r| &r.page_title),
-            columns::text(rows, |r| &r.page_url),
-            columns::optional_text(rows, |r| r.parent_id.as_deref()),
-            columns::text(rows, |r| &r.parent_type),
-            columns::optional_text(rows, |r| r.data_source_id.as_deref()),
-            columns::text(rows, |r| &r.properties),
-            columns::timestamp(rows, |r| Some(r.created_time)),
-            columns::timestamp(rows, |r| Some(r.last_edited_time)),
-            columns::text(rows, |r| &r.content_hash),
-            columns::text(rows, |r| &r.run_id),
-            columns::timestamp(rows, |r| Some(r.ingested_at)),
-        ]
+    fn to_columns(schema: &Schema, rows: &[Self]) -> Result<Vec<ArrayRef>, String> {
+        columns::to_arrays(schema, rows)
     }
 
-    fn from_columns(c: &BatchColumns<'_>, rows: usize) -> Result<Vec<Self>, String> {
-        let (chunk_id, page_id, chunk_index) = (
-            c.text("chunk_id")?,
-            c.text("page_id")?,
-            c.int32("chunk_index")?,
-        );
-        let (text, embed_text, token_count) = (
-            c.text("text")?,
-            c.text("embed_text")?,
-            c.int32("token_count")?,
-        );
-        let (tokenizer, heading_path, block_ids) = (
-            c.text("tokenizer")?,
-            c.text_list("heading_path")?,
-            c.text_list("block_ids")?,
-        );
-        let (url, page_title, page_url) =
-            (c.text("url")?, c.text("page_title")?, c.text("page_url")?);
-        let (parent_id, parent_type, data_source_id) = (
-            c.text("parent_id")?,
-            c.text("parent_type")?,
-            c.text("data_source_id")?,
-        );
-        let (properties, created_time, last_edited_time) = (
-            c.text("properties")?,
-            c.timestamp("created_time")?,
-            c.timestamp("last_edited_time")?,
-        );
-        let (content_hash, run_id, ingested_at) = (
-            c.text("content_hash")?,
-            c.text("run_id")?,
-            c.timestamp("ingested_at")?,
-        );
-        (0..rows)
-            .map(|i| {
-                Ok(ChunkRecord {
-                    chunk_id: columns::required_string(chunk_id, i, "chunk_id")?,
-                    page_id: columns::required_string(page_id, i, "page_id")?,
-                    chunk_index: columns::unsigned(chunk_index, i, "chunk_index")?,
-                    text: columns::required_string(text, i, "text")?,
-                    embed_text: columns::required_string(embed_text, i, "embed_text")?,
-                    token_count: columns::unsigned(token_count, i, "token_count")?,
-                    tokenizer: columns::required_string(tokenizer, i, "tokenizer")?,
-                    heading_path: columns::string_list(heading_path, i),
-                    block_ids: columns::string_list(block_ids, i),
-                    url: columns::required_string(url, i, "url")?,
-                    page_title: columns::required_string(page_title, i, "page_title")?,
-                    page_url: columns::required_string(page_url, i, "page_url")?,
-                    parent_id: columns::optional_string(parent_id, i),
-                    parent_type: columns::required_string(parent_type, i, "parent_type")?,
-                    data_source_id: columns::optional_string(data_source_id, i),
-                    properties: columns::required_string(properties, i, "properties")?,
-                    created_time: columns::required_time(created_time, i, "created_time")?,
-                    last_edited_time: columns::required_time(
-                        last_edited_time,
-                        i,
-                        "last_edited_time",
-                    )?,
-                    content_hash: columns::required_string(content_hash, i, "content_hash")?,
-                    run_id: columns::required_string(run_id, i, "run_id")?,
-                    ingested_at: columns::required_time(ingested_at, i, "ingested_at")?,
-                })
-            })
-            .collect()
+    fn from_batch(batch: &RecordBatch) -> Result<Vec<Self>, String> {
+        columns::from_batch(batch)
     }
 }

@@ -2,10 +2,12 @@
 //! store, a row of a run's `deletes.parquet`.
 
 use arrow::array::ArrayRef;
+use arrow::datatypes::Schema;
+use arrow::record_batch::RecordBatch;
 
 use super::{require_non_empty, sealed::RecordType};
 use crate::columns::{
-    self, BatchColumns, ColumnSpec,
+    self, ColumnSpec,
     ColumnType::Text,
     Values::{Distinct, Repeated},
 };
@@ -50,31 +52,11 @@ impl RecordType for DeleteRecord {
         self.chunk_id.len() + self.page_id.len() + self.reason.len() + self.run_id.len() + 32
     }
 
-    fn to_columns(rows: &[Self]) -> Vec<ArrayRef> {
-        vec![
-            columns::text(rows, |r| &r.chunk_id),
-            columns::text(rows, |r| &r.page_id),
-            columns::text(rows, |r| &r.reason),
-            columns::text(rows, |r| &r.run_id),
-        ]
+    fn to_columns(schema: &Schema, rows: &[Self]) -> Result<Vec<ArrayRef>, String> {
+        columns::to_arrays(schema, rows)
     }
 
-    fn from_columns(c: &BatchColumns<'_>, rows: usize) -> Result<Vec<Self>, String> {
-        let (chunk_id, page_id, reason, run_id) = (
-            c.text("chunk_id")?,
-            c.text("page_id")?,
-            c.text("reason")?,
-            c.text("run_id")?,
-        );
-        (0..rows)
-            .map(|i| {
-                Ok(DeleteRecord {
-                    chunk_id: columns::required_string(chunk_id, i, "chunk_id")?,
-                    page_id: columns::required_string(page_id, i, "page_id")?,
-                    reason: columns::required_string(reason, i, "reason")?,
-                    run_id: columns::required_string(run_id, i, "run_id")?,
-                })
-            })
-            .collect()
+    fn from_batch(batch: &RecordBatch) -> Result<Vec<Self>, String> {
+        columns::from_batch(batch)
     }
 }

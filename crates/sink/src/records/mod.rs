@@ -64,8 +64,10 @@ impl<R: sealed::RecordType> Record for R {}
 
 pub(crate) mod sealed {
     use arrow::array::ArrayRef;
+    use arrow::datatypes::Schema;
+    use arrow::record_batch::RecordBatch;
 
-    use crate::columns::{BatchColumns, ColumnSpec};
+    use crate::columns::ColumnSpec;
 
     /// What the shard writer and the reader need of a record type.
     pub trait RecordType: Sized + Send + 'static {
@@ -81,10 +83,12 @@ pub(crate) mod sealed {
         /// About how many bytes the record takes in memory and in a decoded
         /// arrow batch; used to bound buffers and row groups.
         fn approx_bytes(&self) -> usize;
-        /// One array per column of [`Self::COLUMNS`], in order.
-        fn to_columns(rows: &[Self]) -> Vec<ArrayRef>;
-        /// The records of a batch read back from a shard.
-        fn from_columns(columns: &BatchColumns<'_>, rows: usize) -> Result<Vec<Self>, String>;
+        /// One array per column of `schema` (the schema of
+        /// [`Self::COLUMNS`]), in order, derived from the records by
+        /// `serde_arrow`.
+        fn to_columns(schema: &Schema, rows: &[Self]) -> Result<Vec<ArrayRef>, String>;
+        /// The records of a batch read back from a shard, by column name.
+        fn from_batch(batch: &RecordBatch) -> Result<Vec<Self>, String>;
     }
 }
 
@@ -217,8 +221,9 @@ mod tests {
         #[test]
         fn chunks_survive_arrow_columns(chunks in proptest::collection::vec(any_chunk(), 0..20)) {
             let schema = crate::columns::schema_of(ChunkRecord::COLUMNS);
-            let batch = arrow::record_batch::RecordBatch::try_new(schema, ChunkRecord::to_columns(&chunks)).unwrap();
-            let read = ChunkRecord::from_columns(&crate::columns::BatchColumns::new(&batch), batch.num_rows()).unwrap();
+            let columns = ChunkRecord::to_columns(&schema, &chunks).unwrap();
+            let batch = arrow::record_batch::RecordBatch::try_new(schema, columns).unwrap();
+            let read = ChunkRecord::from_batch(&batch).unwrap();
             prop_assert_eq!(read, chunks);
         }
 

@@ -1,12 +1,16 @@
 //! [`PageRecord`]: one row of the `pages` table, one per page the run met,
 //! with its full Markdown and what became of it ([`PageStatus`]).
 
+use std::borrow::Cow;
+
 use arrow::array::ArrayRef;
+use arrow::datatypes::Schema;
+use arrow::record_batch::RecordBatch;
 use chrono::{DateTime, Utc};
 
 use super::{optional_len, require_int32, require_json, require_non_empty, sealed::RecordType};
 use crate::columns::{
-    self, BatchColumns, ColumnSpec,
+    self, ColumnSpec,
     ColumnType::{Int32, Text, TimestampUtc},
     Values::{Distinct, Repeated},
 };
@@ -208,80 +212,218 @@ impl RecordType for PageRecord {
             + 8 * 8
     }
 
-    fn to_columns(rows: &[Self]) -> Vec<ArrayRef> {
-        vec![
-            columns::text(rows, |r| &r.page_id),
-            columns::optional_text(rows, |r| r.title.as_deref()),
-            columns::optional_text(rows, |r| r.url.as_deref()),
-            columns::optional_text(rows, |r| r.parent_id.as_deref()),
-            columns::optional_text(rows, |r| r.parent_type.as_deref()),
-            columns::optional_text(rows, |r| r.data_source_id.as_deref()),
-            columns::optional_text(rows, |r| r.properties.as_deref()),
-            columns::timestamp(rows, |r| r.created_time),
-            columns::timestamp(rows, |r| r.last_edited_time),
-            columns::optional_text(rows, |r| r.markdown.as_deref()),
-            columns::optional_text(rows, |r| r.markdown_hash.as_deref()),
-            columns::int32(rows, |r| r.chunk_count),
-            columns::text(rows, |r| r.status.as_str()),
-            columns::optional_text(rows, |r| r.status.error_code()),
-            columns::optional_text(rows, |r| r.status.error_message()),
-            columns::optional_text(rows, |r| r.status.request_id()),
-            columns::optional_text(rows, |r| r.status.skip_reason()),
-            columns::text(rows, |r| &r.run_id),
-            columns::timestamp(rows, |r| Some(r.ingested_at)),
-        ]
+    fn to_columns(schema: &Schema, rows: &[Self]) -> Result<Vec<ArrayRef>, String> {
+        let rows: Vec<PageRow<'_>> = rows.iter().map(PageRow::from).collect();
+        columns::to_arrays(schema, &rows)
     }
 
-    fn from_columns(c: &BatchColumns<'_>, rows: usize) -> Result<Vec<Self>, String> {
-        let (page_id, title, url) = (c.text("page_id")?, c.text("title")?, c.text("url")?);
-        let (parent_id, parent_type, data_source_id) = (
-            c.text("parent_id")?,
-            c.text("parent_type")?,
-            c.text("data_source_id")?,
-        );
-        let (properties, created_time, last_edited_time) = (
-            c.text("properties")?,
-            c.timestamp("created_time")?,
-            c.timestamp("last_edited_time")?,
-        );
-        let (markdown, markdown_hash, chunk_count) = (
-            c.text("markdown")?,
-            c.text("markdown_hash")?,
-            c.int32("chunk_count")?,
-        );
-        let (status, error_code, error_message) = (
-            c.text("status")?,
-            c.text("error_code")?,
-            c.text("error_message")?,
-        );
-        let (request_id, skip_reason) = (c.text("request_id")?, c.text("skip_reason")?);
-        let (run_id, ingested_at) = (c.text("run_id")?, c.timestamp("ingested_at")?);
-        (0..rows)
-            .map(|i| {
-                Ok(PageRecord {
-                    page_id: columns::required_string(page_id, i, "page_id")?,
-                    title: columns::optional_string(title, i),
-                    url: columns::optional_string(url, i),
-                    parent_id: columns::optional_string(parent_id, i),
-                    parent_type: columns::optional_string(parent_type, i),
-                    data_source_id: columns::optional_string(data_source_id, i),
-                    properties: columns::optional_string(properties, i),
-                    created_time: columns::optional_time(created_time, i),
-                    last_edited_time: columns::optional_time(last_edited_time, i),
-                    markdown: columns::optional_string(markdown, i),
-                    markdown_hash: columns::optional_string(markdown_hash, i),
-                    chunk_count: columns::unsigned(chunk_count, i, "chunk_count")?,
-                    status: PageStatus::from_columns(
-                        &columns::required_string(status, i, "status")?,
-                        columns::optional_string(error_code, i),
-                        columns::optional_string(error_message, i),
-                        columns::optional_string(request_id, i),
-                        columns::optional_string(skip_reason, i),
-                    )?,
-                    run_id: columns::required_string(run_id, i, "run_id")?,
-                    ingested_at: columns::required_time(ingested_at, i, "ingested_at")?,
-                })
-            })
+    fn from_batch(batch: &RecordBatch) -> Result<Vec<Self>, String> {
+        columns::from_batch::<PageRow<'_>>(batch)?
+            .into_iter()
+            .map(PageRow::into_record)
             .collect()
+    }
+}
+
+/// A page as the columns of `pages` hold it, in file order: the record with
+/// its [`PageStatus`] spread over `status` and the columns that explain it.
+/// `serde_arrow` derives the arrays from this shape (the record's own serde
+/// shape, kept for the state store's JSON, nests the status). Text is
+/// borrowed: from the record when writing, from the arrays when reading.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct PageRow<'a> {
+    #[serde(borrow)]
+    page_id: Cow<'a, str>,
+    #[serde(borrow)]
+    title: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    url: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    parent_id: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    parent_type: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    data_source_id: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    properties: Option<Cow<'a, str>>,
+    created_time: Option<DateTime<Utc>>,
+    last_edited_time: Option<DateTime<Utc>>,
+    #[serde(borrow)]
+    markdown: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    markdown_hash: Option<Cow<'a, str>>,
+    chunk_count: u32,
+    #[serde(borrow)]
+    status: Cow<'a, str>,
+    #[serde(borrow)]
+    error_code: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    error_message: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    request_id: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    skip_reason: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    run_id: Cow<'a, str>,
+    ingested_at: DateTime<Utc>,
+}
+
+impl<'a> From<&'a PageRecord> for PageRow<'a> {
+    fn from(page: &'a PageRecord) -> Self {
+        let text = |value: &'a Option<String>| value.as_deref().map(Cow::Borrowed);
+        PageRow {
+            page_id: Cow::Borrowed(&page.page_id),
+            title: text(&page.title),
+            url: text(&page.url),
+            parent_id: text(&page.parent_id),
+            parent_type: text(&page.parent_type),
+            data_source_id: text(&page.data_source_id),
+            properties: text(&page.properties),
+            created_time: page.created_time,
+            last_edited_time: page.last_edited_time,
+            markdown: text(&page.markdown),
+            markdown_hash: text(&page.markdown_hash),
+            chunk_count: page.chunk_count,
+            status: Cow::Borrowed(page.status.as_str()),
+            error_code: page.status.error_code().map(Cow::Borrowed),
+            error_message: page.status.error_message().map(Cow::Borrowed),
+            request_id: page.status.request_id().map(Cow::Borrowed),
+            skip_reason: page.status.skip_reason().map(Cow::Borrowed),
+            run_id: Cow::Borrowed(&page.run_id),
+            ingested_at: page.ingested_at,
+        }
+    }
+}
+
+impl PageRow<'_> {
+    /// The record this row holds; a status that does not fit its columns is
+    /// an error.
+    fn into_record(self) -> Result<PageRecord, String> {
+        let owned = |value: Option<Cow<'_, str>>| value.map(Cow::into_owned);
+        Ok(PageRecord {
+            status: PageStatus::from_columns(
+                &self.status,
+                owned(self.error_code),
+                owned(self.error_message),
+                owned(self.request_id),
+                owned(self.skip_reason),
+            )?,
+            page_id: self.page_id.into_owned(),
+            title: owned(self.title),
+            url: owned(self.url),
+            parent_id: owned(self.parent_id),
+            parent_type: owned(self.parent_type),
+            data_source_id: owned(self.data_source_id),
+            properties: owned(self.properties),
+            created_time: self.created_time,
+            last_edited_time: self.last_edited_time,
+            markdown: owned(self.markdown),
+            markdown_hash: owned(self.markdown_hash),
+            chunk_count: self.chunk_count,
+            run_id: self.run_id.into_owned(),
+            ingested_at: self.ingested_at,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The serde field names of a value, in order.
+    fn field_names(value: &impl serde::Serialize) -> Vec<String> {
+        match serde_json::to_value(value).unwrap() {
+            serde_json::Value::Object(map) => map.keys().cloned().collect(),
+            other => panic!("not a struct: {other}"),
+        }
+    }
+
+    fn column_names<R: RecordType>() -> Vec<String> {
+        R::COLUMNS.iter().map(|c| c.name.to_owned()).collect()
+    }
+
+    fn failed_page() -> PageRecord {
+        PageRecord {
+            page_id: "p".into(),
+            title: None,
+            url: None,
+            parent_id: None,
+            parent_type: None,
+            data_source_id: None,
+            properties: None,
+            created_time: None,
+            last_edited_time: None,
+            markdown: None,
+            markdown_hash: None,
+            chunk_count: 0,
+            status: PageStatus::Failed {
+                code: "c".into(),
+                message: "m".into(),
+                request_id: None,
+            },
+            run_id: "r".into(),
+            ingested_at: DateTime::from_timestamp_micros(0).unwrap(),
+        }
+    }
+
+    /// serde_arrow matches columns to fields by name: every record type's
+    /// serde fields are its table's columns, in file order.
+    #[test]
+    fn serde_fields_are_the_columns_in_order() {
+        let page = failed_page();
+        assert_eq!(
+            field_names(&PageRow::from(&page)),
+            column_names::<PageRecord>()
+        );
+        let delete = crate::DeleteRecord {
+            chunk_id: "c".into(),
+            page_id: "p".into(),
+            reason: "not_found".into(),
+            run_id: "r".into(),
+        };
+        assert_eq!(field_names(&delete), column_names::<crate::DeleteRecord>());
+        let time = page.ingested_at;
+        let chunk = crate::ChunkRecord {
+            chunk_id: "c".into(),
+            page_id: "p".into(),
+            chunk_index: 0,
+            text: String::new(),
+            embed_text: String::new(),
+            token_count: 0,
+            tokenizer: "t".into(),
+            heading_path: vec![],
+            block_ids: vec![],
+            url: "u".into(),
+            page_title: "t".into(),
+            page_url: "u".into(),
+            parent_id: None,
+            parent_type: "workspace".into(),
+            data_source_id: None,
+            properties: "{}".into(),
+            created_time: time,
+            last_edited_time: time,
+            content_hash: "h".into(),
+            run_id: "r".into(),
+            ingested_at: time,
+        };
+        assert_eq!(field_names(&chunk), column_names::<crate::ChunkRecord>());
+    }
+
+    #[test]
+    fn a_status_that_does_not_fit_its_columns_is_refused() {
+        let mut page = failed_page();
+        let schema = crate::columns::schema_of(COLUMNS);
+        let mut row = PageRow::from(&page);
+        row.skip_reason = Some(Cow::Borrowed("archived"));
+        let columns = crate::columns::to_arrays(&schema, std::slice::from_ref(&row)).unwrap();
+        let batch = RecordBatch::try_new(schema.clone(), columns).unwrap();
+        let error = PageRecord::from_batch(&batch).unwrap_err();
+        assert!(error.contains("does not fit"), "{error}");
+        page.status = PageStatus::Skipped {
+            reason: "archived".into(),
+        };
+        let columns = PageRecord::to_columns(&schema, std::slice::from_ref(&page)).unwrap();
+        let batch = RecordBatch::try_new(schema, columns).unwrap();
+        assert_eq!(PageRecord::from_batch(&batch).unwrap(), vec![page]);
     }
 }

@@ -270,3 +270,114 @@ fn files_are_zstd_with_dictionaries_statistics_and_metadata() {
         }
     }
 }
+
+/// The arrow fields of the three tables exactly as the hand-written column
+/// builders produced them before the arrays were derived with `serde_arrow`:
+/// names, order, types (plain `Utf8`, `List` of non-null `item`, `Int32`,
+/// microsecond UTC timestamps), nullability, no field metadata. Frozen here so
+/// that a change of the record types or of the derivation cannot change the
+/// files under `SCHEMA_VERSION` unnoticed.
+fn frozen_fields(table: &str) -> Vec<arrow::datatypes::Field> {
+    use arrow::datatypes::Field;
+    let text = |name: &str, nullable| Field::new(name, DataType::Utf8, nullable);
+    let int32 = |name: &str| Field::new(name, DataType::Int32, false);
+    let time = |name: &str, nullable| {
+        Field::new(
+            name,
+            DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+            nullable,
+        )
+    };
+    let list = |name: &str| {
+        let item = Field::new("item", DataType::Utf8, false);
+        Field::new(name, DataType::List(std::sync::Arc::new(item)), false)
+    };
+    match table {
+        "chunks" => vec![
+            text("chunk_id", false),
+            text("page_id", false),
+            int32("chunk_index"),
+            text("text", false),
+            text("embed_text", false),
+            int32("token_count"),
+            text("tokenizer", false),
+            list("heading_path"),
+            list("block_ids"),
+            text("url", false),
+            text("page_title", false),
+            text("page_url", false),
+            text("parent_id", true),
+            text("parent_type", false),
+            text("data_source_id", true),
+            text("properties", false),
+            time("created_time", false),
+            time("last_edited_time", false),
+            text("content_hash", false),
+            text("run_id", false),
+            time("ingested_at", false),
+        ],
+        "pages" => vec![
+            text("page_id", false),
+            text("title", true),
+            text("url", true),
+            text("parent_id", true),
+            text("parent_type", true),
+            text("data_source_id", true),
+            text("properties", true),
+            time("created_time", true),
+            time("last_edited_time", true),
+            text("markdown", true),
+            text("markdown_hash", true),
+            int32("chunk_count"),
+            text("status", false),
+            text("error_code", true),
+            text("error_message", true),
+            text("request_id", true),
+            text("skip_reason", true),
+            text("run_id", false),
+            time("ingested_at", false),
+        ],
+        "deletes" => ["chunk_id", "page_id", "reason", "run_id"]
+            .map(|name| text(name, false))
+            .to_vec(),
+        other => panic!("no table {other}"),
+    }
+}
+
+/// The arrow fields stored in a shard (the `ARROW:schema` hint readers use).
+fn stored_fields(path: &Path) -> Vec<arrow::datatypes::Field> {
+    let builder = ParquetRecordBatchReaderBuilder::try_new(File::open(path).unwrap()).unwrap();
+    let fields = builder.schema().fields().iter();
+    fields.map(|field| field.as_ref().clone()).collect()
+}
+
+#[test]
+fn the_arrow_schema_is_the_frozen_one() {
+    let out = tempfile::tempdir().unwrap();
+    crate::fixtures::write_run(small_config(out.path()), "frozen", 10, 3);
+    let snapshot = Snapshot::open_published(out.path()).unwrap().unwrap();
+    for path in snapshot.chunk_files() {
+        assert_eq!(stored_fields(&path), frozen_fields("chunks"), "{path:?}");
+    }
+    for path in snapshot.page_files() {
+        assert_eq!(stored_fields(&path), frozen_fields("pages"), "{path:?}");
+    }
+
+    let config = small_config(out.path());
+    let mut changes = sink::ChangesWriter::begin(&config, "frozen-2").unwrap();
+    changes
+        .push_delete(sink::DeleteRecord {
+            chunk_id: "gone".into(),
+            page_id: "p".into(),
+            reason: "not_found".into(),
+            run_id: "frozen-2".into(),
+        })
+        .unwrap();
+    changes.finish().unwrap();
+    let deletes = out
+        .path()
+        .join(sink::CHANGES_DIR)
+        .join("run=frozen-2")
+        .join("deletes.parquet");
+    assert_eq!(stored_fields(&deletes), frozen_fields("deletes"));
+}
