@@ -26,6 +26,7 @@
 mod build;
 mod crawl;
 mod export;
+mod lease;
 mod lock;
 #[cfg(test)]
 mod order_tests;
