@@ -42,7 +42,7 @@ pub async fn run(args: RunArgs) -> Result<Outcome> {
     }
     let shard = crate::workspaces::shard(args.shard.as_deref())?;
     if !settings.workspaces.is_empty() {
-        return crate::workspaces::run(&args.pipeline, &settings, shard).await;
+        return crate::workspaces::run(&args.pipeline, &settings, shard, args.workspaces_at_once).await;
     }
     if shard.is_some() {
         return Err(usage(
