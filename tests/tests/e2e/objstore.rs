@@ -346,10 +346,14 @@ async fn kill_9_between_upload_and_pointer_swap_leaves_readers_on_the_previous_s
     };
     let url = "s3://killed/out";
     let cache = tempfile::tempdir().unwrap();
+    // A short lease: the killed worker's expires soon after the kill.
+    let config = cache.path().join("lease.toml");
+    std::fs::write(&config, "[output]\nlease_seconds = 2\n").unwrap();
     let run = |extra: &[(&str, String)]| {
         let mut command = Command::new(support::binary());
         command
-            .args(["demo", "--no-progress", "--rate", "1000", "--out", url])
+            .args(["demo", "--no-progress", "--rate", "1000", "--out", url, "--config"])
+            .arg(&config)
             .env("XDG_CACHE_HOME", cache.path())
             .envs(moto.env())
             .stdout(Stdio::null())
@@ -409,6 +413,8 @@ async fn kill_9_between_upload_and_pointer_swap_leaves_readers_on_the_previous_s
     killed.wait().unwrap();
     assert_eq!(ls(), before, "readers still see the previous snapshot");
 
+    let reader = moto.output(url, &cache.path().join("reader"));
+    wait_until(reader.lease().unwrap().unwrap().expires_at);
     let next = run(&[]).output().unwrap();
     assert!(
         next.status.success(),
