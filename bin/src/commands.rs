@@ -33,16 +33,32 @@ fn settings(args: &PipelineArgs) -> Result<Settings> {
 
 /// `notion-ingest run`: crawl a real workspace (or any API URL).
 pub async fn run(args: RunArgs) -> Result<Outcome> {
-    let mut settings = settings(&args.pipeline)?;
-    if let Some(url) = &args.api_url {
-        settings.notion.api_url = url.clone();
+    let (valid, token) = connection(
+        &args.pipeline,
+        args.api_url.as_deref(),
+        args.token_file.as_deref(),
+    )?;
+    execute(&args.pipeline, &valid, token, None).await
+}
+
+/// The checked settings of a command that talks to Notion (`run`, `serve`),
+/// with `--api-url` and `--token-file` applied, and the token.
+pub(crate) fn connection(
+    pipeline: &PipelineArgs,
+    api_url: Option<&str>,
+    token_file: Option<&Path>,
+) -> Result<(engine::ValidSettings, SecretToken)> {
+    let mut settings = settings(pipeline)?;
+    if let Some(url) = api_url {
+        settings.notion.api_url = url.to_string();
     }
-    if let Some(file) = &args.token_file {
-        settings.notion.token_file = Some(file.clone());
+    if let Some(file) = token_file {
+        settings.notion.token_file = Some(file.to_path_buf());
     }
     let shard = crate::workspaces::shard(args.shard.as_deref())?;
     if !settings.workspaces.is_empty() {
-        return crate::workspaces::run(&args.pipeline, &settings, shard, args.workspaces_at_once).await;
+        return crate::workspaces::run(&args.pipeline, &settings, shard, args.workspaces_at_once)
+            .await;
     }
     if shard.is_some() {
         return Err(usage(
@@ -51,7 +67,7 @@ pub async fn run(args: RunArgs) -> Result<Outcome> {
     }
     let valid = settings.validate().map_err(|e| usage(e.to_string()))?;
     let token = read_token(valid.token_file.as_deref())?;
-    execute(&args.pipeline, &valid, token, None).await
+    Ok((valid, token))
 }
 
 /// `notion-ingest demo`: the real pipeline against an in-process mock.

@@ -29,6 +29,9 @@ fn main() -> ExitCode {
             #[cfg(feature = "demo")]
             Command::Mock(args) => commands::mock(args).await,
             Command::Inspect(args) => commands::inspect(args),
+            Command::Serve(args) => notion_ingest::serve::serve(args).await,
+            Command::Tree(args) => notion_ingest::tree::tree(args).await,
+            Command::Select(args) => notion_ingest::tree::select(args).await,
             Command::Ls(args) => commands::ls(args),
         }
     });

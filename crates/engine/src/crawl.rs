@@ -109,6 +109,7 @@ pub(crate) fn store_pages(
                                 children: &serde_json::to_string(&children)?,
                                 refs: &encoded.refs,
                                 objects: &encoded.objects,
+                                blocks: encoded.blocks,
                                 record: &placeholder,
                             },
                         )?;

@@ -313,9 +313,19 @@ pub async fn run(
     config: EngineConfig,
     options: RunOptions,
 ) -> Result<RunReport, EngineError> {
+    let _lock = OutputLock::acquire(&config.state_dir)?;
+    run_locked(client, config, options).await
+}
+
+/// [`run`] for a caller that already holds the output's lock (`serve`,
+/// which holds it for as long as it runs).
+pub(crate) async fn run_locked(
+    client: NotionClient,
+    config: EngineConfig,
+    options: RunOptions,
+) -> Result<RunReport, EngineError> {
     let started = Instant::now();
     let chunker = chunker::Chunker::new(config.chunk.clone())?;
-    let _lock = OutputLock::acquire(&config.state_dir)?;
     let publisher = config.publisher.clone();
     let Some(remote) = publisher.remote_state() else {
         return run_locked(client, config, options, chunker, started).await;

@@ -837,7 +837,6 @@ impl ObjectOutput {
     }
 }
 
-
 /// Test hook: with `NOTION_INGEST_TEST_PAUSE_BEFORE_POINTER=FILE` set, the
 /// publisher creates FILE once the snapshot is uploaded and sleeps before
 /// replacing the pointer, so a test can `kill -9` the process there.

@@ -11,4 +11,7 @@ mod incremental;
 mod objstore;
 mod pipeline;
 mod readme;
+mod select;
+mod serve;
+mod tree;
 mod workspaces;

@@ -352,7 +352,15 @@ async fn kill_9_between_upload_and_pointer_swap_leaves_readers_on_the_previous_s
     let run = |extra: &[(&str, String)]| {
         let mut command = Command::new(support::binary());
         command
-            .args(["demo", "--no-progress", "--rate", "1000", "--out", url, "--config"])
+            .args([
+                "demo",
+                "--no-progress",
+                "--rate",
+                "1000",
+                "--out",
+                url,
+                "--config",
+            ])
             .arg(&config)
             .env("XDG_CACHE_HOME", cache.path())
             .envs(moto.env())
@@ -439,7 +447,10 @@ fn a_lease_keeps_a_second_worker_out_until_it_expires_then_one_takes_over() {
 
     a.acquire_lease("worker a").unwrap();
     let refused = b.acquire_lease("worker b").unwrap_err();
-    assert!(matches!(refused, sink::SinkError::Leased { .. }), "{refused}");
+    assert!(
+        matches!(refused, sink::SinkError::Leased { .. }),
+        "{refused}"
+    );
     assert!(refused.to_string().contains("worker a"), "{refused}");
     assert!(refused.to_string().contains("lease.json"), "{refused}");
     a.renew_lease().unwrap();
@@ -480,7 +491,15 @@ fn a_worker_killed_holding_a_lease_is_taken_over_after_it_expires() {
     let run = |extra: &[(&str, String)]| {
         let mut command = Command::new(support::binary());
         command
-            .args(["demo", "--no-progress", "--rate", "1000", "--out", url, "--config"])
+            .args([
+                "demo",
+                "--no-progress",
+                "--rate",
+                "1000",
+                "--out",
+                url,
+                "--config",
+            ])
             .arg(&config)
             .env("XDG_CACHE_HOME", cache.path())
             .envs(moto.env())
@@ -511,7 +530,10 @@ fn a_worker_killed_holding_a_lease_is_taken_over_after_it_expires() {
     std::thread::sleep(Duration::from_secs(4));
     let reader = moto.output(url, &cache.path().join("reader"));
     let held = reader.lease().unwrap().expect("the worker holds a lease");
-    assert!(held.expires_at > chrono::Utc::now(), "renewed while running");
+    assert!(
+        held.expires_at > chrono::Utc::now(),
+        "renewed while running"
+    );
     killed.kill().unwrap(); // SIGKILL: the lease is neither renewed nor given up
     killed.wait().unwrap();
 
@@ -530,6 +552,9 @@ fn a_worker_killed_holding_a_lease_is_taken_over_after_it_expires() {
     );
     assert!(reader.current().unwrap().is_some(), "and publishes");
     let after = reader.lease().unwrap().unwrap();
-    assert!(after.expires_at <= chrono::Utc::now(), "given up at the end");
+    assert!(
+        after.expires_at <= chrono::Utc::now(),
+        "given up at the end"
+    );
     assert_ne!(after.holder, held.holder);
 }

@@ -10,15 +10,21 @@
 //! - `refs` and `objects`: the pages, databases and users each page names,
 //!   with the title its last build showed, so a renamed page makes the pages
 //!   that name it build again; `users`: people's names.
+//! - `listing`: the last listing of the shared hierarchy (`tree`, `select`),
+//!   and per page its stored block count (see [`Store::known_pages`]).
 //! - `chunks`: every live [`sink::ChunkRecord`], `pending` until a published
 //!   change set holds it; `deletes`: chunk ids no published change set has
 //!   deleted yet.
+//! - `webhook_events` and `webhook_token`: what `serve`'s receiver accepted
+//!   ([`EventLog`]).
 //!
 //! Each page is written in one transaction, so a kill at any moment leaves
 //! its old state or its new one. All SQL lives in this module; its public
 //! API speaks in the engine's types, never in rusqlite's. Errors are
 //! [`StoreError`]s, never turned into "read this page again".
 
+mod events;
+mod listing;
 mod schema;
 mod v1;
 
@@ -30,6 +36,8 @@ use notion_source::crawler::FetchStrategy;
 use rusqlite::{Connection, OptionalExtension, params};
 use sink::{ChunkRecord, PageRecord};
 
+pub use events::{EventLog, IGNORED};
+pub use listing::CachedListing;
 pub use schema::SCHEMA_VERSION;
 
 /// File name of the state database in the state directory.
@@ -273,6 +281,8 @@ pub struct ReadPage<'a> {
     pub refs: &'a BTreeSet<String>,
     /// Databases its content shows with their titles (`child_database`).
     pub objects: &'a [(String, String)],
+    /// Blocks in its content, at every depth.
+    pub blocks: u64,
     /// The record kept until the page is built (a new page's placeholder).
     pub record: &'a PageRecord,
 }
@@ -639,6 +649,7 @@ impl Store {
             "UPDATE pages SET status = 'ok', title = ?2, containers = ?3, last_edited_time = ?4, raw = ?5,
                     raw_hash = ?6, fetch_fingerprint = ?7, children = ?8, read_run = ?9, seen_run = ?9,
                     fetch = ?10
+                    blocks = ?10
              WHERE page_id = ?1",
             params![
                 page.page_id,
@@ -651,6 +662,7 @@ impl Store {
                 page.children,
                 run.run_id,
                 page.fetch.as_str()
+                page.blocks as i64
             ],
         )?;
         if changed {

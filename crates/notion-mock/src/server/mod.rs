@@ -160,13 +160,20 @@ impl MockServer {
         addr: SocketAddr,
         tenants: Vec<(Workspace, MockConfig)>,
     ) -> std::io::Result<MockServer> {
-        let invalid = |message: &str| std::io::Error::new(std::io::ErrorKind::InvalidInput, message.to_owned());
+        let invalid = |message: &str| {
+            std::io::Error::new(std::io::ErrorKind::InvalidInput, message.to_owned())
+        };
         if tenants.is_empty() {
             return Err(invalid("a mock server needs at least one workspace"));
         }
         let mut tokens = std::collections::HashSet::new();
-        if !tenants.iter().all(|(_, cfg)| tokens.insert(cfg.token.clone())) {
-            return Err(invalid("two workspaces of one mock server have the same token"));
+        if !tenants
+            .iter()
+            .all(|(_, cfg)| tokens.insert(cfg.token.clone()))
+        {
+            return Err(invalid(
+                "two workspaces of one mock server have the same token",
+            ));
         }
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
@@ -275,11 +282,7 @@ impl MockServer {
     }
 }
 
-async fn accept_loop(
-    listener: TcpListener,
-    tenants: Arc<Vec<Arc<State>>>,
-    shutdown: Arc<Notify>,
-) {
+async fn accept_loop(listener: TcpListener, tenants: Arc<Vec<Arc<State>>>, shutdown: Arc<Notify>) {
     let mut connections = JoinSet::new();
     loop {
         tokio::select! {

@@ -21,9 +21,15 @@ fn workspace(seed: u64) -> Workspace {
 }
 
 async fn ids_of(h: &Harness, token: &str, page: &str) -> u16 {
-    h.call_with("GET", &format!("/v1/pages/{page}"), None, Some(token), Some(VERSION))
-        .await
-        .status
+    h.call_with(
+        "GET",
+        &format!("/v1/pages/{page}"),
+        None,
+        Some(token),
+        Some(VERSION),
+    )
+    .await
+    .status
 }
 
 #[tokio::test]
@@ -72,9 +78,18 @@ async fn each_token_reads_its_own_workspace_under_its_own_limits() {
     );
     // An unknown token: 401, counted against no workspace.
     let refused = h
-        .call_with("POST", "/v1/search", Some(json!({})), Some("secret_nobody"), Some(VERSION))
+        .call_with(
+            "POST",
+            "/v1/search",
+            Some(json!({})),
+            Some("secret_nobody"),
+            Some(VERSION),
+        )
         .await;
-    assert_eq!((refused.status, refused.body["code"].as_str()), (401, Some("unauthorized")));
+    assert_eq!(
+        (refused.status, refused.body["code"].as_str()),
+        (401, Some("unauthorized"))
+    );
 
     // Workspace 0 runs out of its burst; workspace 1 does not notice.
     let mut statuses = Vec::new();
@@ -88,7 +103,10 @@ async fn each_token_reads_its_own_workspace_under_its_own_limits() {
 
     let stats: Vec<_> = (0..3).map(|i| h.server.stats_of(i).unwrap()).collect();
     assert_eq!(
-        stats.iter().map(|s| (s.total, s.rate_limited)).collect::<Vec<_>>(),
+        stats
+            .iter()
+            .map(|s| (s.total, s.rate_limited))
+            .collect::<Vec<_>>(),
         [(3, 1), (7, 0), (1, 0)]
     );
     assert!(h.server.stats_of(3).is_none());
