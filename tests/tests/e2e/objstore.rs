@@ -487,7 +487,9 @@ fn a_worker_killed_holding_a_lease_is_taken_over_after_it_expires() {
     let url = "s3://takeover/out";
     let cache = tempfile::tempdir().unwrap();
     let config = cache.path().join("lease.toml");
-    std::fs::write(&config, "[output]\nlease_seconds = 3\n").unwrap();
+    // Long enough that the next run, started on a loaded machine, still
+    // finds it held; renewed every 4 s.
+    std::fs::write(&config, "[output]\nlease_seconds = 12\n").unwrap();
     let run = |extra: &[(&str, String)]| {
         let mut command = Command::new(support::binary());
         command
@@ -526,13 +528,14 @@ fn a_worker_killed_holding_a_lease_is_taken_over_after_it_expires() {
         assert!(Instant::now() < deadline, "the run never uploaded");
         std::thread::sleep(Duration::from_millis(50));
     }
-    // Paused longer than the lease's 3 s: renewed meanwhile, still held.
-    std::thread::sleep(Duration::from_secs(4));
+    // Paused past a third of the lease: renewed meanwhile, still held.
+    std::thread::sleep(Duration::from_secs(5));
     let reader = moto.output(url, &cache.path().join("reader"));
     let held = reader.lease().unwrap().expect("the worker holds a lease");
+    assert!(held.expires_at > chrono::Utc::now(), "still held");
     assert!(
-        held.expires_at > chrono::Utc::now(),
-        "renewed while running"
+        held.expires_at - held.acquired_at > chrono::TimeDelta::seconds(12),
+        "renewed while running: {held:?}"
     );
     killed.kill().unwrap(); // SIGKILL: the lease is neither renewed nor given up
     killed.wait().unwrap();
