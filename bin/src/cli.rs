@@ -201,6 +201,11 @@ pub struct RunArgs {
     /// NOTION_INGEST_SHARDS (the Job's completions) select the shard.
     #[arg(long, value_name = "I/N")]
     pub shard: Option<String>,
+    /// With `[[workspace]]` entries: crawl at most N workspaces at once (the
+    /// others wait their turn), a global bound on pages in memory of N times
+    /// the per-workspace cost (README, "Sizing") [default: all at once].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub workspaces_at_once: Option<u32>,
 }
 
 /// Flags of `serve`.

@@ -37,7 +37,8 @@ pub async fn run(args: RunArgs) -> Result<Outcome> {
     let settings = with_connection(settings(&args.pipeline)?, &args.connection);
     let shard = crate::workspaces::shard(args.shard.as_deref())?;
     if !settings.workspaces.is_empty() {
-        return crate::workspaces::run(&args.pipeline, &settings, shard).await;
+        return crate::workspaces::run(&args.pipeline, &settings, shard, args.workspaces_at_once)
+            .await;
     }
     if shard.is_some() {
         return Err(usage(

@@ -7,12 +7,14 @@
 //! partial failure (5) if any succeeded.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use anyhow::Result;
 use engine::settings::Shard;
 use engine::{EngineConfig, RunOptions, Settings, ValidSettings};
 use notion_source::client::{NotionClient, SecretToken};
 use serde::Serialize;
+use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
 use crate::cli::PipelineArgs;
@@ -61,11 +63,12 @@ pub fn shard(flag: Option<&str>) -> Result<Option<Shard>> {
 }
 
 /// Runs every `[[workspace]]` of `settings` (those of `shard`, if given)
-/// concurrently.
+/// concurrently, at most `at_once` at a time (all when `None`).
 pub async fn run(
     args: &PipelineArgs,
     settings: &Settings,
     shard: Option<Shard>,
+    at_once: Option<u32>,
 ) -> Result<Outcome> {
     let mut all = settings.per_workspace().map_err(|e| usage(e.to_string()))?;
     let entries: Vec<_> = settings
@@ -91,15 +94,26 @@ pub async fn run(
             .map_err(|e| usage(format!("workspace {name}: {e}")))?;
         prepared.push((name, valid, entry.token_env.clone()));
     }
+    let args_full = args.full;
     let cancel = CancellationToken::new();
     spawn_signal_handler(cancel.clone(), STOPPING_RUN);
+    // The global bound: a workspace crawls only with a permit, so pages in
+    // memory stay within `at_once` times one workspace's bound.
+    let permits = Arc::new(Semaphore::new(
+        at_once.map_or(prepared.len().max(1), |n| n as usize),
+    ));
     let tasks: Vec<_> = prepared
         .into_iter()
         .map(|(name, valid, token_env)| {
             let token = workspace_token(&valid, token_env.as_deref());
             // A child token each: a workspace that stops (a 401 cancels its crawl)
             // never stops the others; Ctrl-C stops all.
-            tokio::spawn(run_one(name, valid, token, args.full, cancel.child_token()))
+            let cancel = cancel.child_token();
+            let permits = permits.clone();
+            tokio::spawn(async move {
+                let _permit = permits.acquire_owned().await;
+                run_one(name, valid, token, args_full, cancel).await
+            })
         })
         .collect();
     let mut results = Vec::new();

@@ -29,6 +29,7 @@
 mod build;
 mod crawl;
 mod export;
+mod lease;
 mod lock;
 #[cfg(test)]
 mod order_tests;

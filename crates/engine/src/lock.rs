@@ -24,6 +24,9 @@ pub enum LockError {
     /// Another live process holds it.
     #[error("another notion-ingest run is using {0} (it holds {0}/.lock); wait for it to finish")]
     Busy(PathBuf),
+    /// Another worker holds the lease of the object storage output.
+    #[error(transparent)]
+    Leased(sink::SinkError),
     /// The lock file could not be created.
     #[error("cannot create the lock file {path}: {source}")]
     Io {

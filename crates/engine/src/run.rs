@@ -26,6 +26,7 @@ use tokio_util::sync::CancellationToken;
 use crate::build::{self, BuildReport};
 use crate::crawl::{self, CRAWL_BOUND, CrawlStored, StageCounters};
 use crate::export::{self, ExportError, ExportReport, PUBLISHED_SNAPSHOT};
+use crate::lease::LeaseKeeper;
 use crate::lock::{LockError, OutputLock};
 use crate::planner::StatePlanner;
 use crate::records;
@@ -116,11 +117,14 @@ impl EngineConfig {
             }
             #[cfg(feature = "object-store")]
             crate::settings::OutputTarget::Object(url) => {
-                config.publisher = Arc::new(sink::ObjectOutput::open(
-                    url,
-                    settings.out_dir.join("staging"),
-                    settings.keep_snapshots,
-                )?);
+                config.publisher = Arc::new(
+                    sink::ObjectOutput::open(
+                        url,
+                        settings.out_dir.join("staging"),
+                        settings.keep_snapshots,
+                    )?
+                    .with_lease_ttl(settings.lease_ttl),
+                );
             }
             #[cfg(not(feature = "object-store"))]
             crate::settings::OutputTarget::Object(url) => {
@@ -326,8 +330,27 @@ pub(crate) async fn run_locked(
     let Some(remote) = publisher.remote_state() else {
         return execute(client, config, options, chunker, started).await;
     };
-    // A remote output: the state store lives next to it. Download it, run,
-    // and upload it however the run ended, so the next worker continues.
+    // A remote output: first its lease, so no other worker runs on it
+    // (renewed in the background; lost, it stops this run unpublished).
+    let lease = LeaseKeeper::acquire(publisher.clone(), options.cancel.clone())?;
+    let result = run_remote(client, config, options, chunker, started, remote).await;
+    match lease.release().await {
+        Some(lost) => Err(lost.into()),
+        None => result,
+    }
+}
+
+/// [`run`] on a remote output once its lease is held: the state store lives
+/// next to the output. Download it, run, and upload it however the run
+/// ended, so the next worker continues.
+async fn run_remote(
+    client: NotionClient,
+    config: EngineConfig,
+    options: RunOptions,
+    chunker: chunker::Chunker,
+    started: Instant,
+    remote: &dyn sink::RemoteState,
+) -> Result<RunReport, EngineError> {
     remote.download_state(&config.state_dir.join(STATE_FILE))?;
     let state_dir = config.state_dir.clone();
     let result = execute(client, config, options, chunker, started).await;

@@ -285,6 +285,10 @@ pub struct OutputSettings {
     /// Where the state store and the lock live when `out` is object storage
     /// (default: `~/.cache/notion-ingest/<hash of the URL>`).
     pub state_dir: Option<PathBuf>,
+    /// How long a worker's lease on an object storage output lasts unless
+    /// renewed (it is renewed every third of it), in seconds: a worker
+    /// killed mid-run blocks the next one at most this long.
+    pub lease_seconds: u64,
 }
 
 /// Where output goes: a local directory or an object store URL.
@@ -352,6 +356,7 @@ impl Default for OutputSettings {
             shard_mb: 128,
             keep_snapshots: 2,
             state_dir: None,
+            lease_seconds: 300,
         }
     }
 }
@@ -375,6 +380,8 @@ pub struct ValidSettings {
     pub shard_bytes: u64,
     /// Snapshots to keep.
     pub keep_snapshots: usize,
+    /// How long a lease on an object storage output lasts unless renewed.
+    pub lease_ttl: std::time::Duration,
     /// The token file, if one is configured.
     pub token_file: Option<PathBuf>,
 }
@@ -640,6 +647,12 @@ impl Settings {
                 "must be between 1 and 1000",
             ));
         }
+        if !(1..=86_400).contains(&o.lease_seconds) {
+            return Err(SettingsError::new(
+                "output.lease_seconds",
+                "must be between 1 and 86400 seconds",
+            ));
+        }
         let target = OutputTarget::parse(&self.out_dir().to_string_lossy())?;
         let out_dir = match &target {
             OutputTarget::Local(dir) => dir.clone(),
@@ -656,6 +669,7 @@ impl Settings {
             chunk,
             shard_bytes: o.shard_mb << 20,
             keep_snapshots: o.keep_snapshots,
+            lease_ttl: std::time::Duration::from_secs(o.lease_seconds),
             token_file: n.token_file.clone(),
         })
     }

@@ -87,6 +87,21 @@ pub enum SinkError {
         source: serde_json::Error,
     },
 
+    /// Another worker holds the output's lease (object storage): it is
+    /// running, or was killed less than the lease's time ago.
+    #[error(
+        "{location} is leased by another worker ({holder}) until {expires_at}; \
+         it is running, or was stopped and its lease expires then: run again after that"
+    )]
+    Leased {
+        /// The lease object (`s3://bucket/prefix/lease.json`).
+        location: String,
+        /// Who holds it (host, process id, a random id).
+        holder: String,
+        /// When the lease expires unless renewed (RFC 3339).
+        expires_at: String,
+    },
+
     /// Publishing would overwrite what another run published (a lost race
     /// between two writers, or a change set published twice).
     #[error("publish conflict: {0}")]

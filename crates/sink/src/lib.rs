@@ -71,7 +71,10 @@ pub use clean::{CleanReport, clean_leftovers};
 pub use error::SinkError;
 pub use manifest::{MANIFEST_FILE, Manifest, ShardInfo, TableManifest, Totals};
 #[cfg(feature = "object-store")]
-pub use object::{CURRENT_OBJECT, CurrentPointer, ObjectOutput, STATE_OBJECT, Scheme};
+pub use object::{
+    CURRENT_OBJECT, CurrentPointer, DEFAULT_LEASE_TTL, LEASE_OBJECT, Lease, ObjectOutput,
+    STATE_OBJECT, Scheme,
+};
 pub use publish::{LocalDir, Publisher, RemoteState, Staged};
 pub use reader::{RecordBatches, Snapshot, read_records};
 pub use records::{

@@ -14,13 +14,22 @@
 //!   changes/run=<run_id>/             upserts-*.parquet, deletes.parquet, then changes.json
 //!                                     (create-only: a change set is published once)
 //!   state/state.sqlite                the state store, replaced with the same conditional write
+//!   lease.json                        who runs on this output until when: created with
+//!                                     If-None-Match, renewed and taken over with If-Match
 //! ```
 //!
 //! A reader follows `current.json` to a snapshot whose every shard was
 //! uploaded before the pointer moved, so it never sees a partial run; two
 //! writers that read the same pointer cannot both replace it (the second
 //! gets [`SinkError::Conflict`]); a writer killed before the swap leaves the
-//! pointer on the previous snapshot. Credentials come the standard way for
+//! pointer on the previous snapshot. A worker takes the output's lease
+//! before it starts and renews it while it runs (a third of its time, 5
+//! minutes by default): a second worker is refused while it holds it
+//! ([`SinkError::Leased`]), and a worker killed mid-run leaves a lease
+//! that expires, after which the next run takes over (a conditional
+//! replace, so of two late comers only one does). Expiry is judged on the
+//! clocks of the workers; keep them in sync (NTP) to well under the lease
+//! time. Credentials come the standard way for
 //! each cloud (`AWS_*` environment, profile, instance metadata;
 //! `GOOGLE_*`/`SERVICE_ACCOUNT`; `AZURE_*`) and are never logged: messages
 //! name objects only.
@@ -32,6 +41,7 @@ use std::fs;
 use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use futures::{StreamExt, TryStreamExt};
@@ -52,6 +62,23 @@ pub const CURRENT_OBJECT: &str = "current.json";
 
 /// The state store's object under the output's prefix.
 pub const STATE_OBJECT: &str = "state/state.sqlite";
+
+/// The lease object under the output's prefix.
+pub const LEASE_OBJECT: &str = "lease.json";
+
+/// How long a lease lasts by default unless renewed.
+pub const DEFAULT_LEASE_TTL: Duration = Duration::from_secs(300);
+
+/// The lease object's content: who runs on the output, until when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Lease {
+    /// Who holds it: host name, process id and a random id.
+    pub holder: String,
+    /// When the holder took it.
+    pub acquired_at: DateTime<Utc>,
+    /// When it expires unless renewed.
+    pub expires_at: DateTime<Utc>,
+}
 
 /// The schemes [`ObjectOutput`] accepts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -103,6 +130,8 @@ struct Seen {
     current: Option<(Option<String>, Option<String>)>,
     /// The state store's ETag (`None` inside: there was none).
     state: Option<Option<String>>,
+    /// The lease this process holds and its ETag.
+    lease: Option<(Lease, Option<String>)>,
 }
 
 /// An output on object storage: see the module documentation.
@@ -113,6 +142,7 @@ pub struct ObjectOutput {
     prefix: ObjectPath,
     staging: PathBuf,
     keep_snapshots: usize,
+    lease_ttl: Duration,
     runtime: Option<tokio::runtime::Runtime>,
     seen: Mutex<Seen>,
 }
@@ -216,9 +246,57 @@ impl ObjectOutput {
             prefix,
             staging: staging.into(),
             keep_snapshots: keep_snapshots.max(1),
+            lease_ttl: DEFAULT_LEASE_TTL,
             runtime: Some(runtime),
             seen: Mutex::new(Seen::default()),
         })
+    }
+
+    /// This output with leases lasting `ttl` (at least a second) unless
+    /// renewed, instead of [`DEFAULT_LEASE_TTL`].
+    pub fn with_lease_ttl(mut self, ttl: Duration) -> ObjectOutput {
+        self.lease_ttl = ttl.max(Duration::from_secs(1));
+        self
+    }
+
+    /// The lease on this output as it is now, if there is one (expired or
+    /// not).
+    pub fn lease(&self) -> Result<Option<Lease>, SinkError> {
+        Ok(self.read_lease()?.map(|(lease, _)| lease))
+    }
+
+    /// The lease object and its ETag; an unreadable one reads as expired.
+    fn read_lease(&self) -> Result<Option<(Lease, Option<String>)>, SinkError> {
+        let Some((bytes, etag)) = self.get(LEASE_OBJECT)? else {
+            return Ok(None);
+        };
+        let lease = serde_json::from_slice(&bytes).unwrap_or_else(|_| Lease {
+            holder: "(unreadable lease)".into(),
+            acquired_at: DateTime::<Utc>::MIN_UTC,
+            expires_at: DateTime::<Utc>::MIN_UTC,
+        });
+        Ok(Some((lease, etag)))
+    }
+
+    /// Writes `lease` in `mode`; `Ok(false)` when the condition failed.
+    fn put_lease(&self, lease: &Lease, mode: PutMode) -> Result<bool, SinkError> {
+        let bytes = serde_json::to_vec_pretty(lease).expect("a lease serializes");
+        match self.put(LEASE_OBJECT, bytes, mode) {
+            Ok(etag) => {
+                self.seen.lock().expect("seen").lease = Some((lease.clone(), etag));
+                Ok(true)
+            }
+            Err(SinkError::Object { source, .. }) if is_lost_race(&source) => Ok(false),
+            Err(error) => Err(error),
+        }
+    }
+
+    fn leased(&self, lease: &Lease) -> SinkError {
+        SinkError::Leased {
+            location: self.url_of(LEASE_OBJECT),
+            holder: lease.holder.clone(),
+            expires_at: lease.expires_at.to_rfc3339(),
+        }
     }
 
     /// The output's URL, without a trailing slash.
@@ -688,6 +766,74 @@ impl RemoteState for ObjectOutput {
             }
             Err(error) => Err(error),
         }
+    }
+
+    fn lease_ttl(&self) -> Duration {
+        self.lease_ttl
+    }
+
+    fn acquire_lease(&self, holder: &str) -> Result<(), SinkError> {
+        let now = Utc::now();
+        let lease = Lease {
+            holder: holder.to_owned(),
+            acquired_at: now,
+            expires_at: now + self.lease_ttl,
+        };
+        let mode = match self.read_lease()? {
+            None => PutMode::Create,
+            Some((old, _)) if old.expires_at > now && old.holder != holder => {
+                return Err(self.leased(&old));
+            }
+            // Expired (its holder was killed or gave it up): take it over,
+            // provided nobody else did first.
+            Some((_, etag)) => Self::update_mode(etag),
+        };
+        if self.put_lease(&lease, mode)? {
+            return Ok(());
+        }
+        // Another worker got there first: name it.
+        match self.read_lease()? {
+            Some((winner, _)) => Err(self.leased(&winner)),
+            None => Err(self.conflict(format_args!(
+                "{LEASE_OBJECT} changed while this worker took it; run again"
+            ))),
+        }
+    }
+
+    fn renew_lease(&self) -> Result<(), SinkError> {
+        let Some((mut lease, etag)) = self.seen.lock().expect("seen").lease.clone() else {
+            return Err(self.conflict(format_args!(
+                "this worker holds no lease on {LEASE_OBJECT} to renew"
+            )));
+        };
+        lease.expires_at = Utc::now() + self.lease_ttl;
+        if self.put_lease(&lease, Self::update_mode(etag))? {
+            return Ok(());
+        }
+        Err(self.conflict(format_args!(
+            "another worker took over {LEASE_OBJECT} (this worker's lease had expired); \
+             this run stops without publishing"
+        )))
+    }
+
+    fn release_lease(&self) -> Result<(), SinkError> {
+        let Some((mut lease, etag)) = self.seen.lock().expect("seen").lease.take() else {
+            return Ok(());
+        };
+        lease.expires_at = Utc::now();
+        // A lost condition means another worker took it over: nothing to give up.
+        self.put_lease(&lease, Self::update_mode(etag))?;
+        self.seen.lock().expect("seen").lease = None;
+        Ok(())
+    }
+}
+
+impl ObjectOutput {
+    fn update_mode(etag: Option<String>) -> PutMode {
+        PutMode::Update(UpdateVersion {
+            e_tag: etag,
+            version: None,
+        })
     }
 }
 

@@ -103,6 +103,25 @@ pub trait RemoteState: Send + Sync + std::fmt::Debug {
     /// since this process downloaded or last uploaded it; otherwise
     /// [`SinkError::Conflict`].
     fn upload_state(&self, local: &Path) -> Result<(), SinkError>;
+
+    /// How long a lease lasts unless renewed; renew well within it
+    /// (a third of it).
+    fn lease_ttl(&self) -> std::time::Duration;
+
+    /// Takes the output's lease for `holder` (a conditional create, or a
+    /// conditional replace of an expired lease), so two workers never run
+    /// on the same output; [`SinkError::Leased`] when another holder's
+    /// lease has not expired.
+    fn acquire_lease(&self, holder: &str) -> Result<(), SinkError>;
+
+    /// Extends the lease this process holds by [`lease_ttl`](Self::lease_ttl)
+    /// from now; [`SinkError::Conflict`] when another worker took it over
+    /// (this one's had expired).
+    fn renew_lease(&self) -> Result<(), SinkError>;
+
+    /// Gives up the lease this process holds (marks it expired, if nobody
+    /// took it over), so the next worker need not wait for it to expire.
+    fn release_lease(&self) -> Result<(), SinkError>;
 }
 
 /// A local output directory:

@@ -346,10 +346,22 @@ async fn kill_9_between_upload_and_pointer_swap_leaves_readers_on_the_previous_s
     };
     let url = "s3://killed/out";
     let cache = tempfile::tempdir().unwrap();
+    // A short lease: the killed worker's expires soon after the kill.
+    let config = cache.path().join("lease.toml");
+    std::fs::write(&config, "[output]\nlease_seconds = 2\n").unwrap();
     let run = |extra: &[(&str, String)]| {
         let mut command = Command::new(support::binary());
         command
-            .args(["demo", "--no-progress", "--rate", "1000", "--out", url])
+            .args([
+                "demo",
+                "--no-progress",
+                "--rate",
+                "1000",
+                "--out",
+                url,
+                "--config",
+            ])
+            .arg(&config)
             .env("XDG_CACHE_HOME", cache.path())
             .envs(moto.env())
             .stdout(Stdio::null())
@@ -409,6 +421,8 @@ async fn kill_9_between_upload_and_pointer_swap_leaves_readers_on_the_previous_s
     killed.wait().unwrap();
     assert_eq!(ls(), before, "readers still see the previous snapshot");
 
+    let reader = moto.output(url, &cache.path().join("reader"));
+    wait_until(reader.lease().unwrap().unwrap().expires_at);
     let next = run(&[]).output().unwrap();
     assert!(
         next.status.success(),
@@ -418,4 +432,132 @@ async fn kill_9_between_upload_and_pointer_swap_leaves_readers_on_the_previous_s
     let after = ls();
     assert_ne!(after, before, "the next run published");
     assert_eq!(after.lines().count(), before.lines().count());
+}
+
+#[test]
+fn a_lease_keeps_a_second_worker_out_until_it_expires_then_one_takes_over() {
+    let Some(moto) = Moto::start("lease") else {
+        return;
+    };
+    let url = "s3://lease/out/workspace=acme";
+    let dir = tempfile::tempdir().unwrap();
+    let ttl = Duration::from_secs(2);
+    let worker = |name: &str| moto.output(url, &dir.path().join(name)).with_lease_ttl(ttl);
+    let (a, b, c) = (worker("a"), worker("b"), worker("c"));
+
+    a.acquire_lease("worker a").unwrap();
+    let refused = b.acquire_lease("worker b").unwrap_err();
+    assert!(
+        matches!(refused, sink::SinkError::Leased { .. }),
+        "{refused}"
+    );
+    assert!(refused.to_string().contains("worker a"), "{refused}");
+    assert!(refused.to_string().contains("lease.json"), "{refused}");
+    a.renew_lease().unwrap();
+    assert!(b.acquire_lease("worker b").is_err(), "renewed: still a's");
+
+    // A stops renewing (killed): once its lease expired, b takes over,
+    // and a's next renewal finds it lost.
+    let expires = a.lease().unwrap().unwrap().expires_at;
+    wait_until(expires);
+    b.acquire_lease("worker b").unwrap();
+    assert_eq!(a.lease().unwrap().unwrap().holder, "worker b");
+    let lost = a.renew_lease().unwrap_err();
+    assert!(matches!(lost, sink::SinkError::Conflict(_)), "{lost}");
+    assert!(c.acquire_lease("worker c").is_err());
+
+    // Given up, the lease is free at once (and a's stale release changes nothing).
+    a.release_lease().unwrap();
+    b.release_lease().unwrap();
+    c.acquire_lease("worker c").unwrap();
+    assert_eq!(c.lease().unwrap().unwrap().holder, "worker c");
+}
+
+/// Sleeps until just after `when`.
+fn wait_until(when: chrono::DateTime<chrono::Utc>) {
+    let left = (when - chrono::Utc::now()).to_std().unwrap_or_default();
+    std::thread::sleep(left + Duration::from_millis(100));
+}
+
+#[test]
+fn a_worker_killed_holding_a_lease_is_taken_over_after_it_expires() {
+    let Some(moto) = Moto::start("takeover") else {
+        return;
+    };
+    let url = "s3://takeover/out";
+    let cache = tempfile::tempdir().unwrap();
+    let config = cache.path().join("lease.toml");
+    // Long enough that the next run, started on a loaded machine, still
+    // finds it held; renewed every 4 s.
+    std::fs::write(&config, "[output]\nlease_seconds = 12\n").unwrap();
+    let run = |extra: &[(&str, String)]| {
+        let mut command = Command::new(support::binary());
+        command
+            .args([
+                "demo",
+                "--no-progress",
+                "--rate",
+                "1000",
+                "--out",
+                url,
+                "--config",
+            ])
+            .arg(&config)
+            .env("XDG_CACHE_HOME", cache.path())
+            .envs(moto.env())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        for (key, value) in extra {
+            command.env(key, value);
+        }
+        command
+    };
+    let marker = cache.path().join("uploaded");
+    let mut killed = run(&[(
+        "NOTION_INGEST_TEST_PAUSE_BEFORE_POINTER",
+        marker.display().to_string(),
+    )])
+    .spawn()
+    .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while !marker.exists() {
+        assert!(
+            killed.try_wait().unwrap().is_none(),
+            "the run ended before uploading its snapshot"
+        );
+        assert!(Instant::now() < deadline, "the run never uploaded");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // Paused past a third of the lease: renewed meanwhile, still held.
+    std::thread::sleep(Duration::from_secs(5));
+    let reader = moto.output(url, &cache.path().join("reader"));
+    let held = reader.lease().unwrap().expect("the worker holds a lease");
+    assert!(held.expires_at > chrono::Utc::now(), "still held");
+    assert!(
+        held.expires_at - held.acquired_at > chrono::TimeDelta::seconds(12),
+        "renewed while running: {held:?}"
+    );
+    killed.kill().unwrap(); // SIGKILL: the lease is neither renewed nor given up
+    killed.wait().unwrap();
+
+    let busy = run(&[]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&busy.stderr);
+    assert_eq!(busy.status.code(), Some(7), "busy while leased: {stderr}");
+    assert!(stderr.contains("leased by another worker"), "{stderr}");
+    assert!(reader.current().unwrap().is_none(), "nothing was published");
+
+    wait_until(reader.lease().unwrap().unwrap().expires_at);
+    let next = run(&[]).output().unwrap();
+    assert!(
+        next.status.success(),
+        "after expiry the next run takes over: {}",
+        String::from_utf8_lossy(&next.stderr)
+    );
+    assert!(reader.current().unwrap().is_some(), "and publishes");
+    let after = reader.lease().unwrap().unwrap();
+    assert!(
+        after.expires_at <= chrono::Utc::now(),
+        "given up at the end"
+    );
+    assert_ne!(after.holder, held.holder);
 }

@@ -49,7 +49,11 @@ use limiter::{Decision, Limiter};
 /// ```
 pub struct MockServer {
     addr: SocketAddr,
+    /// The first (often the only) workspace served.
     state: Arc<State>,
+    /// Every workspace served, the first one included (see
+    /// [`MockServer::start_many`]).
+    tenants: Arc<Vec<Arc<State>>>,
     shutdown: Arc<Notify>,
     task: JoinHandle<()>,
 }
@@ -69,6 +73,24 @@ pub(crate) struct State {
     hostile: hostile::Rules,
     /// The webhook sender, once started.
     webhooks: OnceLock<WebhookSender>,
+}
+
+impl State {
+    fn new(ws: Workspace, cfg: MockConfig, base_url: String, now: Instant) -> State {
+        let mut ws = ws;
+        ws.clock_offset = cfg.clock_offset;
+        State {
+            hostile: hostile::Rules::new(cfg.hostile.clone()),
+            ws: RwLock::new(ws),
+            limiter: Mutex::new(Limiter::new(cfg.rate.clone(), now)),
+            rng: Mutex::new(StdRng::seed_from_u64(cfg.faults.seed)),
+            cfg,
+            base_url,
+            stats: Mutex::new(Stats::default()),
+            started: now,
+            webhooks: OnceLock::new(),
+        }
+    }
 }
 
 /// What the fault draw decided for one request.
@@ -102,30 +124,89 @@ impl MockServer {
         ws: Workspace,
         cfg: MockConfig,
     ) -> std::io::Result<MockServer> {
+        Self::start_many_on(addr, vec![(ws, cfg)]).await
+    }
+
+    /// Starts one server on `127.0.0.1` on a free port that serves many
+    /// workspaces at once, as Notion serves many integrations: each
+    /// workspace has its own token (its [`MockConfig::token`], which picks
+    /// the workspace a request reads), its own rate limit, latency, faults
+    /// and statistics. A token no workspace has is answered 401. Tokens
+    /// must differ; the first workspace is the one [`MockServer::edit`],
+    /// [`MockServer::stats`] and webhooks act on ([`MockServer::stats_of`]
+    /// gives any one's statistics).
+    ///
+    /// ```no_run
+    /// # async fn demo() -> std::io::Result<()> {
+    /// use notion_mock::{MockConfig, MockServer, SyntheticConfig, Workspace};
+    /// let tenants = (0..3)
+    ///     .map(|i| {
+    ///         let ws = Workspace::synthetic(&SyntheticConfig { seed: i, ..SyntheticConfig::default() });
+    ///         (ws, MockConfig { token: format!("secret_ws_{i}"), ..MockConfig::default() })
+    ///     })
+    ///     .collect();
+    /// let server = MockServer::start_many(tenants).await?;
+    /// // ... crawl server.url() with "secret_ws_0", "secret_ws_1", "secret_ws_2" ...
+    /// assert_eq!(server.stats_of(2).unwrap().rate_limited, 0);
+    /// server.stop().await;
+    /// # Ok(()) }
+    /// ```
+    pub async fn start_many(tenants: Vec<(Workspace, MockConfig)>) -> std::io::Result<MockServer> {
+        Self::start_many_on(SocketAddr::from(([127, 0, 0, 1], 0)), tenants).await
+    }
+
+    /// [`MockServer::start_many`] on the given address.
+    pub async fn start_many_on(
+        addr: SocketAddr,
+        tenants: Vec<(Workspace, MockConfig)>,
+    ) -> std::io::Result<MockServer> {
+        let invalid = |message: &str| {
+            std::io::Error::new(std::io::ErrorKind::InvalidInput, message.to_owned())
+        };
+        if tenants.is_empty() {
+            return Err(invalid("a mock server needs at least one workspace"));
+        }
+        let mut tokens = std::collections::HashSet::new();
+        if !tenants
+            .iter()
+            .all(|(_, cfg)| tokens.insert(cfg.token.clone()))
+        {
+            return Err(invalid(
+                "two workspaces of one mock server have the same token",
+            ));
+        }
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         let now = Instant::now();
-        let mut ws = ws;
-        ws.clock_offset = cfg.clock_offset;
-        let state = Arc::new(State {
-            hostile: hostile::Rules::new(cfg.hostile.clone()),
-            ws: RwLock::new(ws),
-            limiter: Mutex::new(Limiter::new(cfg.rate.clone(), now)),
-            rng: Mutex::new(StdRng::seed_from_u64(cfg.faults.seed)),
-            cfg,
-            base_url: format!("http://{addr}"),
-            stats: Mutex::new(Stats::default()),
-            started: now,
-            webhooks: OnceLock::new(),
-        });
+        let base_url = format!("http://{addr}");
+        let states: Vec<Arc<State>> = tenants
+            .into_iter()
+            .map(|(ws, cfg)| Arc::new(State::new(ws, cfg, base_url.clone(), now)))
+            .collect();
+        let tenants = Arc::new(states);
         let shutdown = Arc::new(Notify::new());
-        let task = tokio::spawn(accept_loop(listener, state.clone(), shutdown.clone()));
+        let task = tokio::spawn(accept_loop(listener, tenants.clone(), shutdown.clone()));
         Ok(MockServer {
             addr,
-            state,
+            state: tenants[0].clone(),
+            tenants,
             shutdown,
             task,
         })
+    }
+
+    /// How many workspaces this server serves (1 unless started with
+    /// [`MockServer::start_many`]).
+    pub fn workspace_count(&self) -> usize {
+        self.tenants.len()
+    }
+
+    /// The request statistics of workspace `index` (in the order given to
+    /// [`MockServer::start_many`]), `None` past the last one.
+    pub fn stats_of(&self, index: usize) -> Option<Stats> {
+        self.tenants
+            .get(index)
+            .map(|state| state.stats.lock().expect("stats lock").snapshot())
     }
 
     /// The base URL, `http://127.0.0.1:PORT` (requests go to `/v1/...` under it).
@@ -201,16 +282,16 @@ impl MockServer {
     }
 }
 
-async fn accept_loop(listener: TcpListener, state: Arc<State>, shutdown: Arc<Notify>) {
+async fn accept_loop(listener: TcpListener, tenants: Arc<Vec<Arc<State>>>, shutdown: Arc<Notify>) {
     let mut connections = JoinSet::new();
     loop {
         tokio::select! {
             _ = shutdown.notified() => break,
             accepted = listener.accept() => {
                 let Ok((stream, _)) = accepted else { continue };
-                let state = state.clone();
+                let tenants = tenants.clone();
                 connections.spawn(async move {
-                    let service = service_fn(move |req| serve(state.clone(), req));
+                    let service = service_fn(move |req| serve(tenants.clone(), req));
                     let _ = hyper::server::conn::http1::Builder::new()
                         .serve_connection(TokioIo::new(stream), service)
                         .await;
@@ -225,12 +306,37 @@ async fn accept_loop(listener: TcpListener, state: Arc<State>, shutdown: Arc<Not
 /// The request pipeline: hostile rules, stats and rate limit, fault draw,
 /// latency, API; every answer carries the server clock's `Date`.
 async fn serve(
-    state: Arc<State>,
+    tenants: Arc<Vec<Arc<State>>>,
     req: Request<Incoming>,
 ) -> Result<Response<Body>, DropConnection> {
-    serve_api(&state, req)
+    let Some(state) = tenant(&tenants, &req) else {
+        // Many workspaces and a token none of them has: Notion's 401,
+        // counted against no workspace.
+        let response = api::error_response(&ApiError::unauthorized());
+        return Ok(with_date(&tenants[0], response));
+    };
+    serve_api(state, req)
         .await
-        .map(|response| with_date(&state, response))
+        .map(|response| with_date(state, response))
+}
+
+/// The workspace a request reads: the only one, or the one whose token it
+/// carries (the first for `/__mock/` requests without one); `None` for an
+/// unknown token on a server of many workspaces.
+fn tenant<'a>(tenants: &'a [Arc<State>], req: &Request<Incoming>) -> Option<&'a Arc<State>> {
+    if let [only] = tenants {
+        return Some(only);
+    }
+    let bearer = req
+        .headers()
+        .get(hyper::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    match bearer {
+        Some(token) => tenants.iter().find(|state| state.cfg.token == token),
+        None if req.uri().path().starts_with("/__mock/") => tenants.first(),
+        None => None,
+    }
 }
 
 /// Adds the `Date` header, from the server's clock (the local one moved by

@@ -11,5 +11,6 @@ mod limits;
 mod markdown;
 mod pagination;
 mod query;
+mod tenants;
 mod webhooks;
 mod writes;
