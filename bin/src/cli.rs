@@ -39,6 +39,14 @@ pub enum Command {
     Mock(MockArgs),
     /// Describe what a run wrote: pages, chunks, tokens, failures, schema.
     Inspect(InspectArgs),
+    /// Write a dataset (the bundled kitchen sink by default) under a page of
+    /// a workspace, within Notion's write limits; resumable with --state.
+    #[cfg(feature = "upload")]
+    Upload(crate::upload::UploadArgs),
+    /// Upload the kitchen sink under a page, crawl it back and compare:
+    /// exit 0 only on full fidelity. The upload goes to the trash unless --keep.
+    #[cfg(feature = "upload")]
+    Selftest(crate::selftest::SelftestArgs),
 }
 
 /// Flags of `run` (and, through `demo`, of the pipeline).

@@ -20,7 +20,8 @@ use crate::summary::Summary;
 #[error("{0}")]
 pub struct UsageError(pub String);
 
-fn usage(message: impl Into<String>) -> anyhow::Error {
+/// A usage error (exit 2) with this message.
+pub(crate) fn usage(message: impl Into<String>) -> anyhow::Error {
     UsageError(message.into()).into()
 }
 
@@ -181,7 +182,7 @@ fn load_workspace(
 
 /// The token, from the token file or `NOTION_TOKEN`; never from a flag. A
 /// missing or unreadable token is a usage error (exit 2).
-fn read_token(token_file: Option<&Path>) -> Result<SecretToken> {
+pub(crate) fn read_token(token_file: Option<&Path>) -> Result<SecretToken> {
     let token = match token_file {
         Some(path) => std::fs::read_to_string(path)
             .map_err(|e| {

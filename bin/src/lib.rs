@@ -10,4 +10,8 @@ pub mod config;
 pub mod exit;
 pub mod logging;
 pub mod progress;
+#[cfg(feature = "upload")]
+pub mod selftest;
 pub mod summary;
+#[cfg(feature = "upload")]
+pub mod upload;

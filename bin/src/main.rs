@@ -29,6 +29,10 @@ fn main() -> ExitCode {
             #[cfg(feature = "demo")]
             Command::Mock(args) => commands::mock(args).await,
             Command::Inspect(args) => commands::inspect(args),
+            #[cfg(feature = "upload")]
+            Command::Upload(args) => notion_ingest::upload::upload(args).await,
+            #[cfg(feature = "upload")]
+            Command::Selftest(args) => notion_ingest::selftest::selftest(args).await,
         }
     });
     match outcome {

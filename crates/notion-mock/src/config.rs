@@ -32,6 +32,10 @@ pub struct MockConfig {
     /// Blocks one page-as-Markdown answer holds before the rest become
     /// placeholders (Notion: about 20,000 records).
     pub markdown_block_limit: usize,
+    /// Block types left out of every list of block children the server
+    /// answers (`"callout"`): a Notion that loses a type on the way back,
+    /// for testing what reads it (the self-test). Writes keep them.
+    pub drop_block_types: Vec<String>,
 }
 
 impl Default for MockConfig {
@@ -49,6 +53,7 @@ impl Default for MockConfig {
             clock_offset: chrono::TimeDelta::zero(),
             hostile: Vec::new(),
             markdown_block_limit: 20_000,
+            drop_block_types: Vec::new(),
         }
     }
 }

@@ -9,3 +9,4 @@ mod hardening;
 mod incremental;
 mod pipeline;
 mod readme;
+mod selftest;

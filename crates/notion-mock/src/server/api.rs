@@ -196,7 +196,7 @@ fn route(ws: &Workspace, state: &State, req: &ApiRequest<'_>) -> Result<Value, A
             req.query_param("markdown_version"),
         ),
         ("GET", ["v1", "blocks", id]) => retrieve_block(ws, id),
-        ("GET", ["v1", "blocks", id, "children"]) => block_children(ws, req, id),
+        ("GET", ["v1", "blocks", id, "children"]) => block_children(ws, state, req, id),
         ("GET", ["v1", "databases", id]) => retrieve_database(ws, id),
         ("GET", ["v1", "data_sources", id]) => retrieve_data_source(ws, id),
         ("POST", ["v1", "data_sources", id, "query"]) => query_data_source(ws, state, req, id),
@@ -392,7 +392,12 @@ fn retrieve_block(ws: &Workspace, raw: &str) -> Result<Value, ApiError> {
     Ok(ws.render_block(&shared_node(ws, &id)?))
 }
 
-fn block_children(ws: &Workspace, req: &ApiRequest<'_>, raw: &str) -> Result<Value, ApiError> {
+fn block_children(
+    ws: &Workspace,
+    state: &State,
+    req: &ApiRequest<'_>,
+    raw: &str,
+) -> Result<Value, ApiError> {
     let id = path_id(raw, "block_id")?;
     let node = shared_node(ws, &id)?;
     let (cursor, size) = req.paging(None)?;
@@ -401,6 +406,10 @@ fn block_children(ws: &Workspace, req: &ApiRequest<'_>, raw: &str) -> Result<Val
         .iter()
         .filter_map(|c| ws.node(c))
         .map(|n| ws.render_block(&n))
+        .filter(|b: &Value| {
+            let kind = b["type"].as_str().unwrap_or_default();
+            !state.cfg.drop_block_types.iter().any(|t| t == kind)
+        })
         .collect();
     Ok(list(results, next, "block"))
 }
