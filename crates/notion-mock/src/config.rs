@@ -32,9 +32,11 @@ pub struct MockConfig {
     /// Blocks one page-as-Markdown answer holds before the rest become
     /// placeholders (Notion: about 20,000 records).
     pub markdown_block_limit: usize,
-    /// Block types left out of every list of block children the server
-    /// answers (`"callout"`): a Notion that loses a type on the way back,
-    /// for testing what reads it (the self-test). Writes keep them.
+    /// Block types lost on the way back (`"callout"`): in every list of
+    /// block children the server answers, such a block keeps its id and
+    /// place but comes as `unsupported`, its content gone, as Notion answers
+    /// a type its API cannot show. For testing what reads it (the
+    /// self-test); writes keep them.
     pub drop_block_types: Vec<String>,
 }
 

@@ -114,7 +114,8 @@ async fn selftest_against_a_notion_that_drops_a_block_type_fails_naming_it() {
     let output = notion_ingest(&server, &["selftest", "--parent", &root, "--keep"]);
     server.stop().await;
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert_eq!(output.status.code(), Some(9), "{stdout}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(9), "{stdout}\n{stderr}");
     assert!(stdout.contains("NOT FAITHFUL"), "{stdout}");
     assert!(
         stdout.contains("BlockType: callout: "),

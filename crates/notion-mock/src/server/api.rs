@@ -406,12 +406,23 @@ fn block_children(
         .iter()
         .filter_map(|c| ws.node(c))
         .map(|n| ws.render_block(&n))
-        .filter(|b: &Value| {
-            let kind = b["type"].as_str().unwrap_or_default();
-            !state.cfg.drop_block_types.iter().any(|t| t == kind)
-        })
+        .map(|block| drop_type(state, block))
         .collect();
     Ok(list(results, next, "block"))
+}
+
+/// A block of a type the configuration drops, answered as Notion answers a
+/// type its API cannot show: `unsupported`, same id and place, content lost.
+fn drop_type(state: &State, mut block: Value) -> Value {
+    let kind = block["type"].as_str().unwrap_or_default().to_string();
+    if state.cfg.drop_block_types.contains(&kind)
+        && let Some(map) = block.as_object_mut()
+    {
+        map.remove(&kind);
+        map.insert("type".into(), json!("unsupported"));
+        map.insert("unsupported".into(), json!({}));
+    }
+    block
 }
 
 fn retrieve_database(ws: &Workspace, raw: &str) -> Result<Value, ApiError> {
