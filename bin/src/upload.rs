@@ -86,9 +86,8 @@ pub struct UploadArgs {
 /// `notion-ingest upload [DATASET] --parent PAGE`.
 pub async fn upload(args: UploadArgs) -> Result<Outcome> {
     let dataset = match &args.dataset {
-        Some(path) => notion_mock::Workspace::load(path).map_err(|e| {
-            usage(format!("cannot load the dataset {}: {e}", path.display()))
-        })?,
+        Some(path) => notion_mock::Workspace::load(path)
+            .map_err(|e| usage(format!("cannot load the dataset {}: {e}", path.display())))?,
         None => notion_mock::Workspace::kitchen_sink(),
     };
     let (parent, client) = args.notion.connect()?;

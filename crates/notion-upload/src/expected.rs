@@ -54,9 +54,7 @@ impl DatasetFacts {
                         .collect();
                     facts.titles.insert(db_id.clone(), title);
                     for ds in db["data_sources"].as_array().into_iter().flatten() {
-                        facts
-                            .ds_database
-                            .insert(str_of(&ds["id"]), db_id.clone());
+                        facts.ds_database.insert(str_of(&ds["id"]), db_id.clone());
                         for row in ds["rows"].as_array().into_iter().flatten() {
                             walk(&row["blocks"], facts);
                         }

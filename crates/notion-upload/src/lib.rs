@@ -77,10 +77,10 @@ use serde::Serialize;
 pub use bound::MinRequests;
 pub use error::UploadError;
 pub use limits::WriteLimits;
-pub use selftest::{SelftestError, SelftestOptions, SelftestReport, selftest};
 pub use report::{
     Difference, DifferenceKind, RequestCounts, SkipReason, SkippedPage, UploadReport, UploadedPage,
 };
+pub use selftest::{SelftestError, SelftestOptions, SelftestReport, selftest};
 
 use convert::UserMap;
 use plan::Step;

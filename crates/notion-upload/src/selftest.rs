@@ -22,8 +22,8 @@ use std::time::{Duration, Instant};
 
 use chunker::{ChunkConfig, Chunker};
 use futures::TryStreamExt;
-use notion_mock::{MockConfig, MockServer, Workspace};
 use notion_markdown::{RenderContext, RenderedPage, render_page};
+use notion_mock::{MockConfig, MockServer, Workspace};
 use notion_source::client::{ClientConfig, ClientError, NotionClient, RateLimit, SecretToken};
 use notion_source::crawler::{CrawlConfig, CrawlError, CrawlEvent, Crawler, Root, normalize_id};
 use notion_source::model::{Block, BlockKind, PageTree, PropertyKind};
@@ -649,7 +649,10 @@ impl<'a> Comparison<'a> {
                 self.fail(
                     FailureKind::NotRendered,
                     "",
-                    format!("{kind}: {} blocks rendered as unsupported", count.unrendered),
+                    format!(
+                        "{kind}: {} blocks rendered as unsupported",
+                        count.unrendered
+                    ),
                 );
             }
         }
@@ -984,11 +987,7 @@ impl fmt::Display for SelftestReport {
             types_ok,
             self.block_types.len()
         )?;
-        writeln!(
-            f,
-            "  properties  {} compared",
-            self.properties_checked
-        )?;
+        writeln!(f, "  properties  {} compared", self.properties_checked)?;
         writeln!(
             f,
             "  markdown    {} of {} pages identical, ids and URLs aside",
@@ -1060,7 +1059,9 @@ mod tests {
     #[test]
     fn ids_are_masked_dashed_or_not() {
         assert_eq!(
-            mask("[a](https://www.notion.so/0123456789abcdef0123456789abcdef#1f2e3d4c-5b6a-7988-0123-456789abcdef) x"),
+            mask(
+                "[a](https://www.notion.so/0123456789abcdef0123456789abcdef#1f2e3d4c-5b6a-7988-0123-456789abcdef) x"
+            ),
             "[a](https://www.notion.so/<id>#<id>) x"
         );
         assert_eq!(mask("deadbeef"), "deadbeef");

@@ -59,7 +59,9 @@ fn refusals(server: &MockServer) -> Vec<(u16, u64)> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn selftest_against_a_faithful_notion_exits_0_and_trashes_the_upload() {
     let (ws, root) = target();
-    let server = MockServer::start(ws, MockConfig::unlimited()).await.unwrap();
+    let server = MockServer::start(ws, MockConfig::unlimited())
+        .await
+        .unwrap();
     let output = notion_ingest(&server, &["selftest", "--json", "--parent", &root]);
     let report = json_of(&output);
     assert_eq!(
@@ -94,12 +96,19 @@ async fn selftest_against_a_faithful_notion_exits_0_and_trashes_the_upload() {
     assert_eq!(refusals(&server), vec![], "every request was valid");
     let requests = &report["requests"];
     assert_eq!(requests["total"], server.stats().total, "{requests:#}");
-    eprintln!("selftest against the mock: {requests} in {} s", report["seconds"]);
+    eprintln!(
+        "selftest against the mock: {requests} in {} s",
+        report["seconds"]
+    );
 
     // Only the parent page is left to crawl: the upload is in the trash.
     let out = tempfile::tempdir().unwrap();
     let after = run_pipeline(&server, config(out.path())).await;
-    assert_eq!(pages_of(out.path()), vec!["Selftest target".to_string()], "{after:?}");
+    assert_eq!(
+        pages_of(out.path()),
+        vec!["Selftest target".to_string()],
+        "{after:?}"
+    );
     server.stop().await;
 }
 
@@ -128,7 +137,9 @@ async fn selftest_against_a_notion_that_drops_a_block_type_fails_naming_it() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_bad_parent_exits_2_without_a_request() {
     let (ws, _) = target();
-    let server = MockServer::start(ws, MockConfig::unlimited()).await.unwrap();
+    let server = MockServer::start(ws, MockConfig::unlimited())
+        .await
+        .unwrap();
     for command in ["selftest", "upload"] {
         let output = notion_ingest(&server, &[command, "--parent", "not-a-page"]);
         assert_eq!(output.status.code(), Some(2), "{command}");
@@ -142,7 +153,9 @@ async fn a_bad_parent_exits_2_without_a_request() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn upload_writes_the_kitchen_sink_and_running_it_again_writes_nothing() {
     let (ws, root) = target();
-    let server = MockServer::start(ws, MockConfig::unlimited()).await.unwrap();
+    let server = MockServer::start(ws, MockConfig::unlimited())
+        .await
+        .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("state.jsonl");
     let state = state.to_str().unwrap();
