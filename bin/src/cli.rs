@@ -39,6 +39,27 @@ pub enum Command {
     Mock(MockArgs),
     /// Describe what a run wrote: pages, chunks, tokens, failures, schema.
     Inspect(InspectArgs),
+    /// Keep the output fresh: receive Notion's webhooks and refresh the pages
+    /// they name (a change set per refresh), plus a complete incremental run
+    /// every --reconcile-every. Runs until SIGTERM or Ctrl-C.
+    Serve(ServeArgs),
+    /// Print what is shared with the integration as a tree (pages,
+    /// databases, data sources, with the pages under each), marking what the
+    /// configuration's crawl.roots and crawl.exclude select.
+    ///
+    /// Built from listing requests only (search, plus one block lookup per
+    /// distinct block parent). The listing is cached in the output
+    /// directory's state store for `select`.
+    Tree(TreeArgs),
+    /// Choose what to crawl in an interactive tree (needs a terminal), and
+    /// write it into the config file's crawl.roots and crawl.exclude.
+    ///
+    /// Keys: arrows move and open, type to filter, space includes or
+    /// excludes a subtree, Enter writes, Esc leaves without writing.
+    Select(SelectArgs),
+    /// Print the current snapshot's shards, one path or URL a line
+    /// (local directories and s3://, gs://, az:// outputs).
+    Ls(LsArgs),
     /// Write a dataset (the bundled kitchen sink by default) under a page of
     /// a workspace, within Notion's write limits; resumable with --state.
     #[cfg(feature = "upload")]
@@ -49,11 +70,69 @@ pub enum Command {
     Selftest(crate::selftest::SelftestArgs),
 }
 
+/// Where `tree` and `select` get the hierarchy: the configuration, the
+/// output directory's state, the API.
+#[derive(Debug, Args, Clone, Default)]
+pub struct ListingArgs {
+    /// Output directory whose state store caches the listing and knows
+    /// what earlier runs stored.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// File holding the integration token (instead of NOTION_TOKEN).
+    #[arg(long, value_name = "FILE")]
+    pub token_file: Option<PathBuf>,
+    /// Notion API base URL (another endpoint: a proxy, the mock).
+    #[arg(long, value_name = "URL")]
+    pub api_url: Option<String>,
+    /// Average requests per second to Notion.
+    #[arg(long, value_name = "RPS")]
+    pub rate: Option<f64>,
+}
+
+/// Flags of `tree`.
+#[derive(Debug, Args)]
+pub struct TreeArgs {
+    /// Listing options.
+    #[command(flatten)]
+    pub listing: ListingArgs,
+    /// TOML configuration file whose crawl.roots and crawl.exclude are marked.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Levels shown (1: the top level only).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub depth: Option<u64>,
+    /// One JSON object per node and line (id, kind, title, parent, url,
+    /// counts, mark, walked_only, stored_blocks).
+    #[arg(long)]
+    pub json: bool,
+    /// Start at this page, database or data source (an id or URL).
+    #[arg(long, value_name = "ID")]
+    pub from: Option<String>,
+}
+
+/// Flags of `select`.
+#[derive(Debug, Args)]
+pub struct SelectArgs {
+    /// Listing options.
+    #[command(flatten)]
+    pub listing: ListingArgs,
+    /// Config file to read the current selection from and write the new one
+    /// into (created when missing).
+    #[arg(long, value_name = "FILE", default_value = "notion-ingest.toml")]
+    pub config: PathBuf,
+    /// List again instead of opening the listing cached by the last `tree`
+    /// or `select`.
+    #[arg(long)]
+    pub refresh: bool,
+}
+
 /// Flags of `run` (and, through `demo`, of the pipeline).
 #[derive(Debug, Args, Clone, Default)]
 pub struct PipelineArgs {
-    /// Output directory (Parquet shards, manifest, state).
-    #[arg(long, value_name = "DIR")]
+    /// Output: a directory (Parquet shards, manifest, state), file://DIR, or
+    /// object storage (s3://BUCKET/PREFIX, gs://…, az://…; credentials from
+    /// the environment as each cloud's SDKs read them).
+    #[arg(long, value_name = "DIR|URL")]
     pub out: Option<PathBuf>,
     /// TOML configuration file; flags override it.
     #[arg(long, value_name = "FILE")]
@@ -90,6 +169,10 @@ pub struct PipelineArgs {
     /// Pages crawled at once.
     #[arg(long, value_name = "N")]
     pub concurrency: Option<usize>,
+    /// How page content is read: blocks (the block walk) or markdown (one
+    /// page-as-Markdown request per page).
+    #[arg(long, value_name = "STRATEGY")]
+    pub fetch: Option<engine::settings::FetchStrategy>,
     /// Rotate Parquet shards at about this size, in MB.
     #[arg(long, value_name = "MB")]
     pub shard_mb: Option<u64>,
@@ -116,6 +199,89 @@ pub struct RunArgs {
     /// Notion API base URL (another endpoint: a proxy, the mock).
     #[arg(long, value_name = "URL")]
     pub api_url: Option<String>,
+    /// Run only the `[[workspace]]` entries of shard I of N (a stable hash
+    /// of each name). Without it, Kubernetes' JOB_COMPLETION_INDEX with
+    /// NOTION_INGEST_SHARDS (the Job's completions) select the shard.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<String>,
+}
+
+/// Flags of `serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Pipeline options (--full, --json and --no-progress do not apply).
+    #[command(flatten)]
+    pub pipeline: PipelineArgs,
+    /// File holding the integration token (instead of NOTION_TOKEN).
+    #[arg(long, value_name = "FILE")]
+    pub token_file: Option<PathBuf>,
+    /// Notion API base URL (another endpoint: a proxy, the mock).
+    #[arg(long, value_name = "URL")]
+    pub api_url: Option<String>,
+    /// Address to listen on for webhooks, e.g. 127.0.0.1:8080 behind a
+    /// reverse proxy with TLS.
+    #[arg(long, value_name = "ADDR")]
+    pub listen: std::net::SocketAddr,
+    /// File holding the subscription's verification token (else the token
+    /// Notion's handshake sends is stored in the state store).
+    #[arg(long, value_name = "FILE")]
+    pub webhook_secret_file: Option<PathBuf>,
+    /// Events for one page or data source are gathered until it has been
+    /// quiet this long (30s, 2m...).
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
+    pub quiet_period: std::time::Duration,
+    /// The longest an entity edited without pause waits for its refresh.
+    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_duration)]
+    pub max_wait: std::time::Duration,
+    /// Publish the snapshot at most this often (change sets are published
+    /// by every refresh).
+    #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = parse_duration)]
+    pub snapshot_interval: std::time::Duration,
+    /// Run a complete incremental run this often, because webhook delivery
+    /// is best effort ("off": never).
+    #[arg(long, value_name = "DURATION", default_value = "24h", value_parser = parse_reconcile)]
+    pub reconcile_every: Reconcile,
+}
+
+/// `--reconcile-every`: a period, or never.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reconcile {
+    /// Never run a complete run from `serve`.
+    Off,
+    /// This often.
+    Every(std::time::Duration),
+}
+
+/// Parses `500ms`, `30s`, `10m`, `24h`, `7d` (a bare number is seconds).
+pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let value: f64 = number
+        .parse()
+        .map_err(|_| format!("{text:?} is not a duration like 30s, 10m or 24h"))?;
+    let seconds = match unit.trim() {
+        "ms" => value / 1000.0,
+        "" | "s" => value,
+        "m" => value * 60.0,
+        "h" => value * 3600.0,
+        "d" => value * 86_400.0,
+        other => {
+            return Err(format!(
+                "unknown unit {other:?} in {text:?}: use ms, s, m, h or d"
+            ));
+        }
+    };
+    std::time::Duration::try_from_secs_f64(seconds).map_err(|e| format!("{text:?}: {e}"))
+}
+
+fn parse_reconcile(text: &str) -> Result<Reconcile, String> {
+    match text.trim() {
+        "off" | "never" | "0" => Ok(Reconcile::Off),
+        other => parse_duration(other).map(Reconcile::Every),
+    }
 }
 
 /// Flags of `demo`.
@@ -176,11 +342,19 @@ pub struct InspectArgs {
     pub json: bool,
 }
 
+/// Flags of `ls`.
+#[derive(Debug, Args)]
+pub struct LsArgs {
+    /// Output directory or URL (s3://BUCKET/PREFIX, gs://…, az://…).
+    #[arg(value_name = "OUT")]
+    pub out: String,
+}
+
 /// The command line with the defaults of [`engine::Settings`] in the help of
 /// every flag that has one.
 pub fn command() -> clap::Command {
     let d = engine::Settings::default();
-    let defaults: [(&str, String); 9] = [
+    let defaults: [(&str, String); 10] = [
         ("out", engine::settings::DEFAULT_OUT.to_string()),
         ("max_tokens", d.chunk.max_tokens.to_string()),
         ("overlap", d.chunk.overlap.to_string()),
@@ -195,10 +369,11 @@ pub fn command() -> clap::Command {
         ("contextual_header", d.chunk.contextual_header.to_string()),
         ("rate", d.notion.rate.to_string()),
         ("concurrency", d.crawl.concurrency.to_string()),
+        ("fetch", d.crawl.fetch.to_string()),
         ("shard_mb", d.output.shard_mb.to_string()),
     ];
     let mut command = Cli::command();
-    for sub in ["run", "demo"] {
+    for sub in ["run", "demo", "serve"] {
         if command.find_subcommand(sub).is_none() {
             continue;
         }

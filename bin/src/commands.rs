@@ -32,18 +32,57 @@ fn settings(args: &PipelineArgs) -> Result<Settings> {
     Ok(settings)
 }
 
-/// `notion-ingest run`: crawl a real workspace (or any API URL).
+/// `notion-ingest run`: crawl a real workspace (or any API URL), or every
+/// `[[workspace]]` of the configuration (this worker's `--shard` of them).
 pub async fn run(args: RunArgs) -> Result<Outcome> {
-    let mut settings = settings(&args.pipeline)?;
-    if let Some(url) = &args.api_url {
-        settings.notion.api_url = url.clone();
+    let settings = with_connection(
+        settings(&args.pipeline)?,
+        args.api_url.as_deref(),
+        args.token_file.as_deref(),
+    );
+    let shard = crate::workspaces::shard(args.shard.as_deref())?;
+    if !settings.workspaces.is_empty() {
+        return crate::workspaces::run(&args.pipeline, &settings, shard).await;
     }
-    if let Some(file) = &args.token_file {
-        settings.notion.token_file = Some(file.clone());
+    if shard.is_some() {
+        return Err(usage(
+            "--shard splits [[workspace]] entries between workers; the configuration has none",
+        ));
     }
+    let (valid, token) = validated(settings)?;
+    execute(&args.pipeline, &valid, token, None).await
+}
+
+/// The checked settings of a command that talks to one workspace (`run`,
+/// `serve`), with `--api-url` and `--token-file` applied, and the token.
+pub(crate) fn connection(
+    pipeline: &PipelineArgs,
+    api_url: Option<&str>,
+    token_file: Option<&Path>,
+) -> Result<(engine::ValidSettings, SecretToken)> {
+    validated(with_connection(settings(pipeline)?, api_url, token_file))
+}
+
+/// `settings` with the `--api-url` and `--token-file` flags applied.
+fn with_connection(
+    mut settings: Settings,
+    api_url: Option<&str>,
+    token_file: Option<&Path>,
+) -> Settings {
+    if let Some(url) = api_url {
+        settings.notion.api_url = url.to_string();
+    }
+    if let Some(file) = token_file {
+        settings.notion.token_file = Some(file.to_path_buf());
+    }
+    settings
+}
+
+/// Checks `settings` (exit 2 on a bad value) and reads the token.
+fn validated(settings: Settings) -> Result<(engine::ValidSettings, SecretToken)> {
     let valid = settings.validate().map_err(|e| usage(e.to_string()))?;
     let token = read_token(valid.token_file.as_deref())?;
-    execute(&args.pipeline, &valid, token, None).await
+    Ok((valid, token))
 }
 
 /// `notion-ingest demo`: the real pipeline against an in-process mock.
@@ -55,8 +94,16 @@ pub async fn demo(args: crate::cli::DemoArgs) -> Result<Outcome> {
 
     let mut settings = settings(&args.pipeline)?;
     let workspace = load_workspace(args.dataset.as_deref(), args.synthetic, 1)?;
-    let minimum = workspace.min_requests();
-    let minimum = minimum.total + minimum.users;
+    let blocks = workspace.min_requests();
+    let crawl_minimum = match settings.crawl.fetch {
+        engine::settings::FetchStrategy::Blocks => blocks.total,
+        engine::settings::FetchStrategy::Markdown => {
+            workspace
+                .min_requests_markdown(MockConfig::default().markdown_block_limit)
+                .total
+        }
+    };
+    let minimum = crawl_minimum + blocks.users;
     let mock = MockConfig {
         // Notion-like: the average the client keeps to, and room for a burst.
         rate: MockRateLimit::TokenBucket {
@@ -91,6 +138,12 @@ pub async fn demo(args: crate::cli::DemoArgs) -> Result<Outcome> {
     .await;
     server.stop().await;
     let outcome = outcome?;
+    if let engine::settings::OutputTarget::Object(url) = &valid.target {
+        if !args.pipeline.json {
+            eprintln!("\nIts shards: notion-ingest ls {url}");
+        }
+        return Ok(outcome);
+    }
     if !args.pipeline.json {
         let out = valid.out_dir.display();
         eprintln!(
@@ -133,6 +186,7 @@ pub async fn mock(args: crate::cli::MockArgs) -> Result<Outcome> {
         ..MockConfig::default()
     };
     let minimum = workspace.min_requests();
+    let markdown_minimum = workspace.min_requests_markdown(config.markdown_block_limit);
     let addr = std::net::SocketAddr::from(([127, 0, 0, 1], args.port));
     let server = MockServer::start_on(addr, workspace, config)
         .await
@@ -143,8 +197,8 @@ pub async fn mock(args: crate::cli::MockArgs) -> Result<Outcome> {
         server.url()
     );
     eprintln!(
-        "A complete crawl needs at least {} requests. Ctrl-C to stop.",
-        minimum.total
+        "A complete crawl needs at least {} requests ({} with --fetch markdown). Ctrl-C to stop.",
+        minimum.total, markdown_minimum.total
     );
     eprintln!(
         "Try: NOTION_TOKEN=... notion-ingest run --api-url {} --out ./out",
@@ -152,6 +206,39 @@ pub async fn mock(args: crate::cli::MockArgs) -> Result<Outcome> {
     );
     tokio::signal::ctrl_c().await.ok();
     server.stop().await;
+    Ok(Outcome::Success)
+}
+
+/// `notion-ingest ls OUT`: the current snapshot's shards, one path or URL
+/// a line (chunks, then pages), for readers that take a list of files.
+pub fn ls(args: crate::cli::LsArgs) -> Result<Outcome> {
+    use std::io::Write;
+
+    let target =
+        engine::settings::OutputTarget::parse(&args.out).map_err(|e| usage(e.to_string()))?;
+    let publisher: Box<dyn sink::Publisher> = match &target {
+        engine::settings::OutputTarget::Local(dir) => Box::new(sink::LocalDir::new(dir, 2)),
+        #[cfg(feature = "object-store")]
+        engine::settings::OutputTarget::Object(url) => Box::new(
+            sink::ObjectOutput::open(url, std::env::temp_dir().join("notion-ingest-ls"), 2)
+                .map_err(|e| usage(e.to_string()))?,
+        ),
+        #[cfg(not(feature = "object-store"))]
+        engine::settings::OutputTarget::Object(url) => {
+            return Err(usage(format!("{url}: this build has no object storage")));
+        }
+    };
+    let urls = publisher.shard_urls()?;
+    if urls.is_empty() {
+        eprintln!("nothing published at {}", target.display());
+        return Ok(Outcome::Error);
+    }
+    let mut stdout = std::io::stdout().lock();
+    for url in urls {
+        if writeln!(stdout, "{url}").is_err() {
+            break;
+        }
+    }
     Ok(Outcome::Success)
 }
 
@@ -230,35 +317,15 @@ async fn execute(
         watch,
         ..RunOptions::default()
     };
-    let result = engine::run(
-        client.clone(),
-        EngineConfig::from_settings(settings),
-        options,
-    )
-    .await;
+    let config = EngineConfig::for_settings(settings).map_err(|e| usage(e.to_string()))?;
+    let result = engine::run(client.clone(), config, options).await;
     progress.finish().await;
     let report = match result {
         Ok(report) => report,
-        Err(EngineError::Crawl(CrawlError::Unauthorized(info))) => {
-            eprintln!(
-                "error: Notion refused the integration token ({}). Check NOTION_TOKEN or --token-file: the token of an internal integration starts with ntn_ or secret_.",
-                info.code
-            );
-            return Ok(Outcome::Unauthorized);
-        }
-        Err(EngineError::Crawl(error @ CrawlError::RateLimitedTooLong { .. })) => {
-            eprintln!(
-                "error: {error}. The pages already read are stored; run again later to continue."
-            );
-            return Ok(Outcome::Throttled);
-        }
-        Err(EngineError::Busy(error)) => {
-            eprintln!("error: {error}");
-            return Ok(Outcome::Busy);
-        }
-        Err(error) => return Err(anyhow::Error::new(error)),
+        Err(error) => return failed_run(error, ""),
     };
-    let summary = Summary::new(&report, &settings.out_dir, minimum);
+    let location = std::path::PathBuf::from(settings.target.display());
+    let summary = Summary::new(&report, &location, minimum);
     if args.json {
         crate::summary::print_json(&summary)?;
     } else {
@@ -267,9 +334,35 @@ async fn execute(
     Ok(summary.outcome)
 }
 
+/// The outcome of a run the engine refused or stopped, with its message
+/// (prefixed by `context`, e.g. a workspace's name); an unexpected error is
+/// returned as an error.
+pub(crate) fn failed_run(error: EngineError, context: &str) -> Result<Outcome> {
+    match error {
+        EngineError::Crawl(CrawlError::Unauthorized(info)) => {
+            eprintln!(
+                "error: {context}Notion refused the integration token ({}). Check NOTION_TOKEN or --token-file: the token of an internal integration starts with ntn_ or secret_.",
+                info.code
+            );
+            Ok(Outcome::Unauthorized)
+        }
+        EngineError::Crawl(error @ CrawlError::RateLimitedTooLong { .. }) => {
+            eprintln!(
+                "error: {context}{error}. The pages already read are stored; run again later to continue."
+            );
+            Ok(Outcome::Throttled)
+        }
+        EngineError::Busy(error) => {
+            eprintln!("error: {context}{error}");
+            Ok(Outcome::Busy)
+        }
+        error => Err(anyhow::Error::new(error)),
+    }
+}
+
 /// Ctrl-C or SIGTERM: stop crawling, store what was read, exit 130. A
 /// second signal exits at once.
-fn spawn_signal_handler(cancel: CancellationToken) {
+pub(crate) fn spawn_signal_handler(cancel: CancellationToken) {
     let cancel = Arc::new(cancel);
     tokio::spawn(async move {
         let Ok(mut term) =

@@ -43,6 +43,7 @@ pub fn apply(settings: &mut Settings, args: &PipelineArgs) {
         settings.notion.window_budget = args.window_budget;
     }
     set(&mut settings.crawl.concurrency, args.concurrency);
+    set(&mut settings.crawl.fetch, args.fetch);
     set(&mut settings.output.shard_mb, args.shard_mb);
 }
 
@@ -75,10 +76,15 @@ mod tests {
         .unwrap();
         let args = PipelineArgs {
             max_tokens: Some(400),
+            fetch: Some(engine::settings::FetchStrategy::Markdown),
             ..Default::default()
         };
         apply(&mut settings, &args);
         assert_eq!(settings.chunk.max_tokens, 400, "flag wins");
+        assert_eq!(
+            settings.crawl.fetch,
+            engine::settings::FetchStrategy::Markdown
+        );
         assert_eq!(settings.chunk.overlap, 20, "file wins over default");
         assert_eq!(settings.notion.rate, 2.5);
         assert_eq!(settings.chunk.tokenizer, "o200k_base", "default");

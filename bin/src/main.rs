@@ -33,6 +33,10 @@ fn main() -> ExitCode {
             Command::Upload(args) => notion_ingest::upload::upload(args).await,
             #[cfg(feature = "upload")]
             Command::Selftest(args) => notion_ingest::selftest::selftest(args).await,
+            Command::Serve(args) => notion_ingest::serve::serve(args).await,
+            Command::Tree(args) => notion_ingest::tree::tree(args).await,
+            Command::Select(args) => notion_ingest::tree::select(args).await,
+            Command::Ls(args) => commands::ls(args),
         }
     });
     match outcome {

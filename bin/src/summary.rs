@@ -422,7 +422,7 @@ fn last_not_shared(out: &Path) -> Result<Vec<serde_json::Value>> {
 }
 
 /// Writes to stdout; a reader that stopped early (`| head`) is not an error.
-fn write_stdout(text: &str) -> Result<()> {
+pub(crate) fn write_stdout(text: &str) -> Result<()> {
     use std::io::Write;
     let mut stdout = std::io::stdout().lock();
     match stdout

@@ -12,14 +12,21 @@
 //! time to the first page. A timeline of tenths of the run (rate, pages in
 //! flight, pages queued, listing done) shows where the budget went unused.
 //!
-//! `cargo run --release -p benchmarks --bin crawl [-- --pages N --seed S]`
-//! (the default run takes about minimum / 3 seconds, some 20 minutes).
+//! `--fetch markdown` crawls with the markdown strategy (one
+//! `GET /v1/pages/{id}/markdown` per page) and measures against its own
+//! minimum (`Workspace::min_requests_markdown` at the mock's block limit);
+//! it also prints the ratio to the block walk's minimum.
+//!
+//! `cargo run --release -p benchmarks --bin crawl [-- --pages N --seed S --fetch blocks|markdown]`
+//! (the default run takes about minimum / 3 seconds: some 34 minutes for
+//! `blocks`, 6 for `markdown`).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use benchmarks::LIMIT_PER_SECOND;
+use engine::settings::{FetchStrategy, fetch_for};
 use notion_mock::{SyntheticConfig, Workspace};
 use notion_source::crawler::{CrawlConfig, CrawlEvent, CrawlProgress, Crawler};
 use tokio::sync::{Mutex, mpsc};
@@ -34,18 +41,21 @@ const SLICES: usize = 10;
 struct Args {
     pages: usize,
     seed: u64,
+    fetch: FetchStrategy,
 }
 
 fn parse_args() -> anyhow::Result<Args> {
     let mut args = Args {
         pages: 1000,
         seed: 7,
+        fetch: FetchStrategy::Blocks,
     };
     for (flag, value) in benchmarks::flag_pairs()? {
         match flag.as_str() {
             "--pages" => args.pages = value.parse().context("--pages takes a number")?,
             "--seed" => args.seed = value.parse().context("--seed takes a number")?,
-            other => bail!("unknown flag {other} (flags: --pages N, --seed S)"),
+            "--fetch" => args.fetch = value.parse()?,
+            other => bail!("unknown flag {other} (flags: --pages N, --seed S, --fetch STRATEGY)"),
         }
     }
     Ok(args)
@@ -69,16 +79,25 @@ async fn main() -> anyhow::Result<()> {
         ..SyntheticConfig::default()
     });
     let min = workspace.min_requests();
+    let min_markdown =
+        workspace.min_requests_markdown(benchmarks::notion_like_config().markdown_block_limit);
+    let minimum = match args.fetch {
+        FetchStrategy::Blocks => min.total,
+        FetchStrategy::Markdown => min_markdown.total,
+    };
     let (server, client) = benchmarks::notion_like_mock(workspace).await?;
-    let ideal = min.total as f64 / LIMIT_PER_SECOND;
+    let ideal = minimum as f64 / LIMIT_PER_SECOND;
     println!(
-        "crawl: {} synthetic pages (seed {}), mock {LIMIT_PER_SECOND}/s token bucket (burst 10), log-normal latency 250 ms median; minimum {} requests = {:.0} s at the limit",
-        args.pages, args.seed, min.total, ideal
+        "crawl ({}): {} synthetic pages (seed {}), mock {LIMIT_PER_SECOND}/s token bucket (burst 10), log-normal latency 250 ms median; minimum {} requests = {:.0} s at the limit (block walk's minimum {}, markdown's {})",
+        args.fetch, args.pages, args.seed, minimum, ideal, min.total, min_markdown.total
     );
 
     let progress = Arc::new(CrawlProgress::default());
-    let crawler =
-        Crawler::new(client.clone(), CrawlConfig::default()).with_progress(progress.clone());
+    let config = CrawlConfig {
+        fetch: fetch_for(args.fetch),
+        ..CrawlConfig::default()
+    };
+    let crawler = Crawler::new(client.clone(), config).with_progress(progress.clone());
     let (tx, mut rx) = mpsc::channel(CHANNEL_BOUND);
     let started = Instant::now();
     let crawl = tokio::spawn(crawler.run(tx, CancellationToken::new()));
@@ -112,7 +131,11 @@ async fn main() -> anyhow::Result<()> {
     println!();
     println!("pages read / failed / skipped  {pages} / {failed} / {skipped}");
     println!(
-        "requests / minimum             {requests} / {} = {:.3}   (target 1.00)",
+        "requests / minimum             {requests} / {minimum} = {:.3}   (target 1.00)",
+        requests as f64 / minimum as f64
+    );
+    println!(
+        "requests / block walk minimum  {requests} / {} = {:.3}",
         min.total,
         requests as f64 / min.total as f64
     );
@@ -151,6 +174,9 @@ async fn main() -> anyhow::Result<()> {
         min.block_children,
         min.property_items
     );
+    if args.fetch == FetchStrategy::Markdown {
+        println!("  markdown minimum: {min_markdown:?}");
+    }
 
     let samples = samples.lock().await.clone();
     println!(

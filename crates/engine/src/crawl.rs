@@ -11,7 +11,9 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use notion_source::crawler::{ChildDocuments, CrawlEvent, CrawlProgress, SkipReason};
+use notion_source::crawler::{
+    ChildDocuments, CrawlEvent, CrawlProgress, FetchStrategy, SkipReason,
+};
 use notion_source::model::Page;
 use serde::Serialize;
 use tokio::sync::mpsc::Receiver;
@@ -64,10 +66,12 @@ impl StageCounters {
     }
 }
 
-/// Stores each crawled page until the crawler closes the channel.
+/// Stores each crawled page (read with `fetch`) until the crawler closes
+/// the channel.
 pub(crate) fn store_pages(
     store: &mut Store,
     run: &RunInfo,
+    fetch: FetchStrategy,
     mut input: Receiver<CrawlEvent>,
     counters: &StageCounters,
     crawl: &CrawlProgress,
@@ -101,9 +105,11 @@ pub(crate) fn store_pages(
                                 raw: &encoded.bytes,
                                 raw_hash: &encoded.hash,
                                 fetch_fingerprint: &run.fetch_fingerprint,
+                                fetch,
                                 children: &serde_json::to_string(&children)?,
                                 refs: &encoded.refs,
                                 objects: &encoded.objects,
+                                blocks: encoded.blocks,
                                 record: &placeholder,
                             },
                         )?;

@@ -10,6 +10,9 @@
 //! - [`run`] runs once over a [`Scope`]: everything shared (deletions found
 //!   by absence) or a given list of pages and data sources (a webhook's
 //!   refresh, at exactly those pages' requests).
+//! - [`Server`] is `serve`: a webhook receiver whose events become partial
+//!   runs (and a complete incremental run now and then), holding the
+//!   output's lock while it runs.
 //! - [`Settings`] is the configuration (TOML-shaped, one set of defaults),
 //!   checked completely by [`Settings::validate`] before any request.
 //! - [`store::Store`] is the typed state store; [`sink::Publisher`] is where
@@ -34,6 +37,7 @@ mod raw;
 mod records;
 mod removal;
 mod run;
+mod serve;
 pub mod settings;
 pub mod store;
 
@@ -47,4 +51,5 @@ pub use run::{
     EngineConfig, EngineError, PartialScope, RENDERER_VERSION, RunOptions, RunReport, Scope, Watch,
     page_url, run,
 };
+pub use serve::{ServeConfig, ServeError, ServeReport, Server, TOKEN_FILE};
 pub use settings::{Settings, SettingsError, ValidSettings};

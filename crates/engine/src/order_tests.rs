@@ -62,6 +62,7 @@ fn build_in(order: &[usize]) -> BTreeMap<String, Option<String>> {
     crawl::store_pages(
         &mut store,
         &run,
+        notion_source::crawler::FetchStrategy::Blocks,
         rx,
         &counters,
         &CrawlProgress::default(),

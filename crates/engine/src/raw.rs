@@ -64,6 +64,8 @@ pub struct Encoded {
     pub refs: BTreeSet<String>,
     /// Databases the content shows (`child_database`), with their titles.
     pub objects: Vec<(String, String)>,
+    /// Blocks in the tree, at every depth.
+    pub blocks: u64,
 }
 
 /// Encodes a page tree (without recursion).
@@ -95,6 +97,7 @@ pub fn encode(tree: &PageTree) -> Result<Encoded, RawError> {
         hash,
         refs,
         objects,
+        blocks: stored.blocks.len() as u64,
     })
 }
 
@@ -114,16 +117,40 @@ fn without_children(block: &Block) -> Block {
     }
 }
 
-/// Decodes stored content back into the page tree.
-pub fn decode(bytes: &[u8]) -> Result<PageTree, RawError> {
+/// The number of blocks in stored content, without building the tree (for
+/// stores written before block counts were kept).
+pub fn block_count(bytes: &[u8]) -> Result<u64, RawError> {
+    #[derive(Deserialize)]
+    struct Count {
+        format: String,
+        blocks: Vec<serde::de::IgnoredAny>,
+    }
+    let count: Count = read_json(bytes)?;
+    check_format(count.format)?;
+    Ok(count.blocks.len() as u64)
+}
+
+/// The stored value's JSON, parsed as `T` (at most [`MAX_DECODED`] bytes).
+fn read_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, RawError> {
     let mut json = Vec::new();
     zstd::stream::read::Decoder::new(bytes)?
         .take(MAX_DECODED)
         .read_to_end(&mut json)?;
-    let stored: Stored = serde_json::from_slice(&json)?;
-    if stored.format != FORMAT {
-        return Err(RawError::Format(stored.format));
+    Ok(serde_json::from_slice(&json)?)
+}
+
+fn check_format(format: String) -> Result<(), RawError> {
+    if format == FORMAT {
+        Ok(())
+    } else {
+        Err(RawError::Format(format))
     }
+}
+
+/// Decodes stored content back into the page tree.
+pub fn decode(bytes: &[u8]) -> Result<PageTree, RawError> {
+    let stored: Stored = read_json(bytes)?;
+    check_format(stored.format)?;
     Ok(PageTree {
         page: stored.page,
         blocks: unflatten(stored.blocks),
@@ -275,6 +302,8 @@ mod tests {
             blocks: vec![wide, Block::new("d", BlockKind::Divider(Empty {})), nested],
         };
         let encoded = encode(&tree).unwrap();
+        assert_eq!(encoded.blocks, tree.block_count() as u64);
+        assert_eq!(block_count(&encoded.bytes).unwrap(), encoded.blocks);
         let back = decode(&encoded.bytes).unwrap();
         assert_eq!(back.blocks.len(), 3);
         assert_eq!(back.block_count(), tree.block_count());

@@ -31,7 +31,9 @@ use crate::planner::StatePlanner;
 use crate::records;
 use crate::removal::{self, RemovalReport, ScopeRules};
 use crate::settings::ValidSettings;
-use crate::store::{DeleteReason, RunInfo, RunScope, RunStart, RunStatus, Store, StoreError};
+use crate::store::{
+    DeleteReason, RunInfo, RunScope, RunStart, RunStatus, STATE_FILE, Store, StoreError,
+};
 
 /// Bumped when the Markdown rendering changes, so the next run rebuilds
 /// every page from the store.
@@ -102,10 +104,40 @@ impl EngineConfig {
         }
     }
 
+    /// The configuration validated settings describe, publishing where they
+    /// say: a local directory, or object storage (`s3://`, `gs://`, `az://`,
+    /// with the `object-store` feature) with the state store in
+    /// `settings.out_dir`.
+    pub fn for_settings(settings: &ValidSettings) -> Result<EngineConfig, EngineError> {
+        let mut config = EngineConfig::from_settings(settings);
+        match &settings.target {
+            crate::settings::OutputTarget::Local(dir) => {
+                config.publisher = Arc::new(LocalDir::new(dir, settings.keep_snapshots));
+            }
+            #[cfg(feature = "object-store")]
+            crate::settings::OutputTarget::Object(url) => {
+                config.publisher = Arc::new(sink::ObjectOutput::open(
+                    url,
+                    settings.out_dir.join("staging"),
+                    settings.keep_snapshots,
+                )?);
+            }
+            #[cfg(not(feature = "object-store"))]
+            crate::settings::OutputTarget::Object(url) => {
+                return Err(sink::SinkError::InvalidConfig(format!(
+                    "{url}: this build has no object storage (build with the `object-store` feature)"
+                ))
+                .into());
+            }
+        }
+        Ok(config)
+    }
+
     /// What raw content depends on: a change reads every page again.
     fn fetch_fingerprint(&self, client: &NotionClient) -> String {
         format!(
-            "fetch=blocks;relations={};version={}",
+            "fetch={};relations={};version={}",
+            self.crawl.fetch.strategy(),
             self.crawl.complete_truncated_properties,
             client.config().notion_version
         )
@@ -277,9 +309,65 @@ pub async fn run(
     config: EngineConfig,
     options: RunOptions,
 ) -> Result<RunReport, EngineError> {
+    let _lock = OutputLock::acquire(&config.state_dir)?;
+    run_locked(client, config, options).await
+}
+
+/// [`run`] for a caller that already holds the output's lock (`serve`,
+/// which holds it for as long as it runs).
+pub(crate) async fn run_locked(
+    client: NotionClient,
+    config: EngineConfig,
+    options: RunOptions,
+) -> Result<RunReport, EngineError> {
     let started = Instant::now();
     let chunker = chunker::Chunker::new(config.chunk.clone())?;
-    let _lock = OutputLock::acquire(&config.state_dir)?;
+    let publisher = config.publisher.clone();
+    let Some(remote) = publisher.remote_state() else {
+        return execute(client, config, options, chunker, started).await;
+    };
+    // A remote output: the state store lives next to it. Download it, run,
+    // and upload it however the run ended, so the next worker continues.
+    remote.download_state(&config.state_dir.join(STATE_FILE))?;
+    let state_dir = config.state_dir.clone();
+    let result = execute(client, config, options, chunker, started).await;
+    let uploaded = Store::open(&state_dir).map(|store| upload_state(&store, &state_dir, remote));
+    match (result, uploaded) {
+        (Ok(report), Ok(Ok(()))) => Ok(report),
+        (Ok(_), Ok(Err(error))) => Err(error),
+        (Ok(_), Err(error)) => Err(error.into()),
+        (Err(error), uploaded) => {
+            if let Ok(Err(e)) | Err(e) = uploaded.map_err(EngineError::from) {
+                tracing::warn!(error = %e, "cannot upload the state store after a failed run");
+            }
+            Err(error)
+        }
+    }
+}
+
+/// Uploads a consistent copy of `store` through `remote` (a checkpoint, or
+/// the end of a run).
+fn upload_state(
+    store: &Store,
+    state_dir: &std::path::Path,
+    remote: &dyn sink::RemoteState,
+) -> Result<(), EngineError> {
+    let copy = state_dir.join("state.upload.sqlite");
+    let _ = std::fs::remove_file(&copy);
+    store.copy_to(&copy)?;
+    let uploaded = remote.upload_state(&copy);
+    let _ = std::fs::remove_file(&copy);
+    Ok(uploaded?)
+}
+
+/// [`run`] once the output is locked (and a remote state store downloaded).
+async fn execute(
+    client: NotionClient,
+    config: EngineConfig,
+    options: RunOptions,
+    chunker: chunker::Chunker,
+    started: Instant,
+) -> Result<RunReport, EngineError> {
     let publisher = config.publisher.clone();
     let mut store = Store::open(&config.state_dir)?;
     publisher.clean()?;
@@ -358,9 +446,10 @@ pub async fn run(
     let counters = watch.stages.clone();
     let progress = watch.crawl.clone();
     let delay = config.store_delay;
+    let fetch = config.crawl.fetch.strategy();
     let stored = tokio::task::spawn_blocking(move || {
         let result = crawl::store_pages(
-            &mut store, &store_run, crawled_rx, &counters, &progress, delay,
+            &mut store, &store_run, fetch, crawled_rx, &counters, &progress, delay,
         );
         (store, result)
     });
@@ -369,6 +458,18 @@ pub async fn run(
     let stored = stored?;
     if let Some(Some(users)) = users {
         store.set_users(&users)?;
+    }
+    if let Some(remote) = publisher.remote_state() {
+        // A checkpoint: what the crawl read survives the loss of this machine.
+        let checkpoint = upload_state(&store, &config.state_dir, remote);
+        if let Err(error) = checkpoint {
+            store.end_run(
+                &run.run_id,
+                RunStatus::Failed,
+                &serde_json::json!({"error": error.to_string()}),
+            )?;
+            return Err(error);
+        }
     }
     let store_errors = planner.store_errors.load(Ordering::Relaxed);
 

@@ -17,11 +17,24 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use notion_source::client::{ClientConfig, DataSourceQuery, RateLimit, RetryPolicy};
-use notion_source::crawler::{CrawlConfig, Root, normalize_id};
+use notion_source::crawler::{CrawlConfig, Fetch, Root, normalize_id};
+
+pub use notion_source::crawler::FetchStrategy;
 use serde::{Deserialize, Serialize};
+
+/// What the crawler needs to read pages with `strategy`: the markdown
+/// strategy reads answers with `notion-markdown`'s Notion-flavoured
+/// Markdown reader.
+pub fn fetch_for(strategy: FetchStrategy) -> Fetch {
+    match strategy {
+        FetchStrategy::Blocks => Fetch::Blocks,
+        FetchStrategy::Markdown => Fetch::Markdown(Arc::new(notion_markdown::nfm::Reader)),
+    }
+}
 
 /// The output directory when none is given.
 pub const DEFAULT_OUT: &str = "notion-ingest-out";
@@ -59,6 +72,89 @@ pub struct Settings {
     pub chunk: ChunkSettings,
     /// How to write Parquet.
     pub output: OutputSettings,
+    /// `[[workspace]]`: many workspaces crawled by one run, each into
+    /// `OUT/workspace=<name>/` (empty: one workspace, into `OUT`).
+    #[serde(rename = "workspace")]
+    pub workspaces: Vec<WorkspaceSettings>,
+}
+
+/// `[[workspace]]`: one of the workspaces a run crawls concurrently, with
+/// its own token, client and rate limiter. Unset keys take the top-level
+/// `[notion]` and `[crawl]` values.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WorkspaceSettings {
+    /// The workspace's name: letters, digits, `-`, `_` (the partition
+    /// `workspace=<name>`).
+    pub name: String,
+    /// File holding this workspace's integration token.
+    pub token_file: Option<PathBuf>,
+    /// Name of the environment variable holding this workspace's token.
+    pub token_env: Option<String>,
+    /// Start points instead of search.
+    pub roots: Vec<String>,
+    /// Ids never crawled.
+    pub exclude: Vec<String>,
+    /// Filters for data source queries.
+    pub data_sources: Vec<DataSourceFilter>,
+    /// Average requests per second for this workspace's token.
+    pub rate: Option<f64>,
+    /// A budget of N requests per 60-second window, instead of `rate`.
+    pub window_budget: Option<u32>,
+    /// Another API base URL for this workspace (a proxy, the mock).
+    pub api_url: Option<String>,
+}
+
+/// The shard (of `shards`) a workspace belongs to: a stable hash of its
+/// name (SHA-256), so every worker of a scheduler agrees without talking.
+pub fn workspace_shard(name: &str, shards: usize) -> usize {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(name.as_bytes());
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&digest[..8]);
+    (u64::from_be_bytes(first) % shards.max(1) as u64) as usize
+}
+
+/// `I/N`: shard `I` (from 0) of `N`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    /// This worker's shard, `0..count`.
+    pub index: usize,
+    /// How many shards there are.
+    pub count: usize,
+}
+
+impl Shard {
+    /// Parses `I/N` (`0 <= I < N`).
+    pub fn parse(text: &str) -> Result<Shard, SettingsError> {
+        let bad = || {
+            SettingsError::new(
+                "shard",
+                format!("{text:?} is not a shard: give I/N with 0 <= I < N, e.g. 0/3"),
+            )
+        };
+        let (index, count) = text.split_once('/').ok_or_else(bad)?;
+        let index: usize = index.trim().parse().map_err(|_| bad())?;
+        let count: usize = count.trim().parse().map_err(|_| bad())?;
+        if count == 0 || index >= count {
+            return Err(bad());
+        }
+        Ok(Shard { index, count })
+    }
+
+    /// Whether workspace `name` is this shard's.
+    pub fn owns(&self, name: &str) -> bool {
+        workspace_shard(name, self.count) == self.index
+    }
+}
+
+/// Whether `name` can name a workspace partition.
+fn valid_workspace_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 100
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 /// `[notion]`: endpoint, version, token file, request budget.
@@ -110,6 +206,9 @@ pub struct CrawlSettings {
     pub full_relations: bool,
     /// Filters for data source queries.
     pub data_sources: Vec<DataSourceFilter>,
+    /// How page content is read: `blocks` (the block walk) or `markdown`
+    /// (one page-as-Markdown request per page; see the README).
+    pub fetch: FetchStrategy,
 }
 
 impl Default for CrawlSettings {
@@ -121,6 +220,7 @@ impl Default for CrawlSettings {
             concurrency: crawl.pages_in_flight,
             full_relations: crawl.complete_truncated_properties,
             data_sources: Vec::new(),
+            fetch: crawl.fetch.strategy(),
         }
     }
 }
@@ -182,6 +282,68 @@ pub struct OutputSettings {
     pub shard_mb: u64,
     /// Published snapshots to keep, the current one included.
     pub keep_snapshots: usize,
+    /// Where the state store and the lock live when `out` is object storage
+    /// (default: `~/.cache/notion-ingest/<hash of the URL>`).
+    pub state_dir: Option<PathBuf>,
+}
+
+/// Where output goes: a local directory or an object store URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OutputTarget {
+    /// A directory on this machine (also `file://DIR`).
+    Local(PathBuf),
+    /// An object store URL: `s3://bucket/prefix`, `gs://…`, `az://…`.
+    Object(String),
+}
+
+impl OutputTarget {
+    /// What `out` names: `s3://`, `s3a://`, `gs://`, `az://`, `abfs(s)://`
+    /// URLs are object storage, `file://DIR` and plain paths are local; any
+    /// other `scheme://` is an error.
+    pub fn parse(out: &str) -> Result<OutputTarget, SettingsError> {
+        let Some((scheme, rest)) = out.split_once("://") else {
+            return Ok(OutputTarget::Local(PathBuf::from(out)));
+        };
+        match scheme {
+            "file" => Ok(OutputTarget::Local(PathBuf::from(rest))),
+            "s3" | "s3a" | "gs" | "az" | "abfs" | "abfss" => {
+                let bucket = rest.split('/').next().unwrap_or_default();
+                if bucket.is_empty() {
+                    return Err(SettingsError::new(
+                        "out",
+                        format!("{out:?} names no bucket: give {scheme}://BUCKET/PREFIX"),
+                    ));
+                }
+                Ok(OutputTarget::Object(out.trim_end_matches('/').to_owned()))
+            }
+            _ => Err(SettingsError::new(
+                "out",
+                format!(
+                    "{out:?}: unknown scheme {scheme}:// (use a directory, file://, s3://, gs:// or az://)"
+                ),
+            )),
+        }
+    }
+
+    /// The URL or path, for messages.
+    pub fn display(&self) -> String {
+        match self {
+            OutputTarget::Local(dir) => dir.display().to_string(),
+            OutputTarget::Object(url) => url.clone(),
+        }
+    }
+}
+
+/// The default local directory of the state store of an object store
+/// output: `$XDG_CACHE_HOME` (or `~/.cache`)`/notion-ingest/<hash of url>`.
+pub fn default_state_dir(url: &str) -> PathBuf {
+    use sha2::Digest;
+    let hash = hex::encode(sha2::Sha256::digest(url.as_bytes()));
+    let cache = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+        .unwrap_or_else(std::env::temp_dir);
+    cache.join("notion-ingest").join(&hash[..16])
 }
 
 impl Default for OutputSettings {
@@ -189,6 +351,7 @@ impl Default for OutputSettings {
         OutputSettings {
             shard_mb: 128,
             keep_snapshots: 2,
+            state_dir: None,
         }
     }
 }
@@ -197,8 +360,11 @@ impl Default for OutputSettings {
 /// chunker and the sink take.
 #[derive(Debug, Clone)]
 pub struct ValidSettings {
-    /// The output directory.
+    /// The local directory holding the state store and the lock: the
+    /// output directory itself when the output is local.
     pub out_dir: PathBuf,
+    /// Where output is published.
+    pub target: OutputTarget,
     /// The client's configuration (without the token).
     pub client: ClientConfig,
     /// What to crawl.
@@ -234,6 +400,75 @@ impl Settings {
             message: format!("{}: {}", path.display(), e.message),
             ..e
         })
+    }
+
+    /// The settings of each `[[workspace]]`: this configuration with the
+    /// workspace's keys applied and `out` set to `OUT/workspace=<name>`.
+    /// Names are checked (valid, distinct); each result still needs
+    /// [`validate`](Self::validate).
+    pub fn per_workspace(&self) -> Result<Vec<(String, Settings)>, SettingsError> {
+        let mut seen = HashSet::new();
+        let out = self
+            .out_dir()
+            .to_string_lossy()
+            .trim_end_matches('/')
+            .to_owned();
+        let mut all = Vec::new();
+        for ws in &self.workspaces {
+            if !valid_workspace_name(&ws.name) {
+                return Err(SettingsError::new(
+                    "workspace.name",
+                    format!(
+                        "{:?} is not a usable workspace name: use letters, digits, - and _",
+                        ws.name
+                    ),
+                ));
+            }
+            if !seen.insert(ws.name.clone()) {
+                return Err(SettingsError::new(
+                    "workspace.name",
+                    format!("{:?} appears twice", ws.name),
+                ));
+            }
+            if ws.token_file.is_some() && ws.token_env.is_some() {
+                return Err(SettingsError::new(
+                    "workspace.token_env",
+                    format!(
+                        "workspace {:?}: give token_file or token_env, not both",
+                        ws.name
+                    ),
+                ));
+            }
+            let mut one = self.clone();
+            one.workspaces.clear();
+            one.out = Some(PathBuf::from(format!("{out}/workspace={}", ws.name)));
+            if !ws.roots.is_empty() {
+                one.crawl.roots = ws.roots.clone();
+            }
+            if !ws.exclude.is_empty() {
+                one.crawl.exclude = ws.exclude.clone();
+            }
+            if !ws.data_sources.is_empty() {
+                one.crawl.data_sources = ws.data_sources.clone();
+            }
+            if let Some(rate) = ws.rate {
+                one.notion.rate = rate;
+            }
+            if ws.window_budget.is_some() {
+                one.notion.window_budget = ws.window_budget;
+            }
+            if let Some(url) = &ws.api_url {
+                one.notion.api_url = url.clone();
+            }
+            if ws.token_file.is_some() {
+                one.notion.token_file = ws.token_file.clone();
+            }
+            if let Some(state_dir) = &self.output.state_dir {
+                one.output.state_dir = Some(state_dir.join(format!("workspace={}", ws.name)));
+            }
+            all.push((ws.name.clone(), one));
+        }
+        Ok(all)
     }
 
     /// The output directory (`./notion-ingest-out` when unset).
@@ -367,6 +602,7 @@ impl Settings {
             pages_in_flight: c.concurrency,
             complete_truncated_properties: c.full_relations,
             data_source_queries,
+            fetch: fetch_for(c.fetch),
             ..CrawlConfig::default()
         };
 
@@ -404,8 +640,17 @@ impl Settings {
                 "must be between 1 and 1000",
             ));
         }
+        let target = OutputTarget::parse(&self.out_dir().to_string_lossy())?;
+        let out_dir = match &target {
+            OutputTarget::Local(dir) => dir.clone(),
+            OutputTarget::Object(url) => o
+                .state_dir
+                .clone()
+                .unwrap_or_else(|| default_state_dir(url)),
+        };
         Ok(ValidSettings {
-            out_dir: self.out_dir(),
+            out_dir,
+            target,
             client,
             crawl,
             chunk,
@@ -513,6 +758,18 @@ mod tests {
         let error = Settings::from_toml("[chunk]\nmax_tokenz = 3").unwrap_err();
         assert_eq!(error.key, "chunk.max_tokenz");
         assert!(error.message.contains("max_tokenz"), "{error}");
+    }
+
+    #[test]
+    fn the_fetch_strategy_is_read_and_wired_to_the_crawler() {
+        assert_eq!(Settings::default().crawl.fetch, FetchStrategy::Blocks);
+        let valid = Settings::from_toml("[crawl]\nfetch = \"markdown\"")
+            .unwrap()
+            .validate()
+            .unwrap();
+        assert_eq!(valid.crawl.fetch.strategy(), FetchStrategy::Markdown);
+        let error = Settings::from_toml("[crawl]\nfetch = \"walk\"").unwrap_err();
+        assert!(error.message.contains("walk"), "{error}");
     }
 
     #[test]

@@ -103,6 +103,17 @@ pub enum SinkError {
         run_id: String,
     },
 
+    /// An object store (S3, GCS, Azure) refused or failed a request. The
+    /// message names the object, never a credential.
+    #[cfg(feature = "object-store")]
+    #[error("object store error on {location}: {source}")]
+    Object {
+        /// The object or prefix involved (`s3://bucket/prefix/...`).
+        location: String,
+        /// The underlying error.
+        source: object_store::Error,
+    },
+
     /// An earlier write failed, so the writer's shard is incomplete; the run
     /// cannot be finished (its snapshot is never published).
     #[error("the writer failed earlier ({0}); this run cannot be published")]

@@ -58,6 +58,8 @@ mod clean;
 mod columns;
 mod error;
 mod manifest;
+#[cfg(feature = "object-store")]
+mod object;
 mod publish;
 mod reader;
 mod records;
@@ -68,7 +70,9 @@ pub use changes::{CHANGES_DIR, CHANGES_FILE, ChangeSet, ChangesBuilder, ChangesW
 pub use clean::{CleanReport, clean_leftovers};
 pub use error::SinkError;
 pub use manifest::{MANIFEST_FILE, Manifest, ShardInfo, TableManifest, Totals};
-pub use publish::{LocalDir, Publisher, Staged};
+#[cfg(feature = "object-store")]
+pub use object::{CURRENT_OBJECT, CurrentPointer, ObjectOutput, STATE_OBJECT, Scheme};
+pub use publish::{LocalDir, Publisher, RemoteState, Staged};
 pub use reader::{RecordBatches, Snapshot, read_records};
 pub use records::{
     CHUNK_ID_NAMESPACE, ChunkRecord, DeleteRecord, PageRecord, PageStatus, Record, chunk_id,

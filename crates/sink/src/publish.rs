@@ -77,6 +77,32 @@ pub trait Publisher: Send + Sync + std::fmt::Debug {
 
     /// Where the output lives, for messages (a path or a URL).
     fn location(&self) -> String;
+
+    /// The state store that lives next to the output, when the output is
+    /// remote (object storage); `None` for a local directory, which holds
+    /// the state store itself.
+    fn remote_state(&self) -> Option<&dyn RemoteState> {
+        None
+    }
+
+    /// Where each shard of the current snapshot can be read (chunks, then
+    /// pages): paths for a local directory, URLs for object storage.
+    fn shard_urls(&self) -> Result<Vec<String>, SinkError>;
+}
+
+/// A state store kept next to a remote output: downloaded when a run
+/// starts, uploaded at checkpoints and at the end with a conditional write,
+/// so a worker on a fresh machine continues where the last one stopped and
+/// two workers never both replace it.
+pub trait RemoteState: Send + Sync + std::fmt::Debug {
+    /// Replaces the local file `local` with the remote state store; `false`
+    /// (and `local` removed) when there is none yet.
+    fn download_state(&self, local: &Path) -> Result<bool, SinkError>;
+
+    /// Uploads `local` as the state store, provided nobody replaced it
+    /// since this process downloaded or last uploaded it; otherwise
+    /// [`SinkError::Conflict`].
+    fn upload_state(&self, local: &Path) -> Result<(), SinkError>;
 }
 
 /// A local output directory:
@@ -267,5 +293,19 @@ impl Publisher for LocalDir {
 
     fn location(&self) -> String {
         self.out_dir.display().to_string()
+    }
+
+    fn shard_urls(&self) -> Result<Vec<String>, SinkError> {
+        let Some(manifest) = self.current()? else {
+            return Ok(Vec::new());
+        };
+        let dir = self.out_dir.join(&manifest.snapshot);
+        Ok(manifest
+            .chunks
+            .shard_paths(&dir)
+            .into_iter()
+            .chain(manifest.pages.shard_paths(&dir))
+            .map(|p| p.display().to_string())
+            .collect())
     }
 }

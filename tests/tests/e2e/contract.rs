@@ -279,7 +279,7 @@ async fn excluding_a_subtree_deletes_its_pages_as_excluded_without_requests() {
 
 /// The block-children requests one page needs: its own list and every
 /// nested container's, 100 children a request.
-fn block_requests(tree: &Value) -> u64 {
+pub(crate) fn block_requests(tree: &Value) -> u64 {
     let mut n = (tree["blocks"].as_array().map_or(0, Vec::len) as u64)
         .div_ceil(100)
         .max(1);
@@ -456,6 +456,70 @@ fn chunks_before_pages(pages: &[sink::PageRecord]) -> BTreeSet<&str> {
         .filter(|p| p.chunk_count > 0)
         .map(|p| p.page_id.as_str())
         .collect()
+}
+
+/// Widening the roots reads only what they newly cover: the widening run
+/// makes exactly the block requests a fresh crawl of the new root alone
+/// makes, upserts only the new pages' chunks and deletes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn widening_the_roots_reads_only_the_new_pages() {
+    use notion_source::crawler::Root;
+    let ws = Workspace::synthetic(&SyntheticConfig {
+        pages: 120,
+        seed: 6,
+        ..SyntheticConfig::default()
+    });
+    let server = mock(ws.clone()).await;
+    let scratch = tempfile::tempdir().unwrap();
+    run_pipeline(&server, config(scratch.path())).await;
+    let top: Vec<String> = pages(scratch.path())
+        .into_iter()
+        .filter(|p| p.parent_type.as_deref() == Some("workspace"))
+        .map(|p| p.page_id)
+        .collect();
+    assert!(top.len() >= 2, "{} top-level pages", top.len());
+    let (old_root, new_root) = (Root::Page(top[0].clone()), Root::Page(top[1].clone()));
+
+    // The new root alone, into a fresh output: what its pages cost.
+    let alone = tempfile::tempdir().unwrap();
+    server.reset_stats();
+    let mut only_new = config(alone.path());
+    only_new.crawl.roots = vec![new_root.clone()];
+    run_pipeline(&server, only_new).await;
+    let alone_blocks = server.stats().per_endpoint.get(BLOCK_CHILDREN).copied();
+    let new_pages: BTreeSet<String> = chunks(alone.path())
+        .into_iter()
+        .map(|c| c.page_id)
+        .collect();
+    assert!(!new_pages.is_empty());
+
+    // The old root, then both.
+    let out = tempfile::tempdir().unwrap();
+    let mut narrow = config(out.path());
+    narrow.crawl.roots = vec![old_root.clone()];
+    run_pipeline(&server, narrow).await;
+    let old_pages: BTreeSet<String> = chunks(out.path()).into_iter().map(|c| c.page_id).collect();
+    assert!(old_pages.is_disjoint(&new_pages));
+    server.reset_stats();
+    let mut wide = config(out.path());
+    wide.crawl.roots = vec![old_root, new_root];
+    let report = run_pipeline(&server, wide).await;
+    let stats = server.stats();
+    server.stop().await;
+
+    assert_eq!(
+        stats.per_endpoint.get(BLOCK_CHILDREN).copied(),
+        alone_blocks,
+        "only the new pages' blocks are read: {:?}",
+        stats.per_endpoint
+    );
+    let set = change_sets(out.path()).pop().unwrap();
+    assert_eq!(set.run_id, report.run_id);
+    let upserted: BTreeSet<String> = set.upserts.iter().map(|c| c.page_id.clone()).collect();
+    assert_eq!(upserted, new_pages, "upserts are the new pages' chunks");
+    assert!(set.deletes.is_empty(), "{:?}", set.deletes.len());
+    let now: BTreeSet<String> = chunks(out.path()).into_iter().map(|c| c.page_id).collect();
+    assert_eq!(now, old_pages.union(&new_pages).cloned().collect());
 }
 
 /// Sets `last_edited_time` of the page `id` in a dataset written by

@@ -5,8 +5,14 @@ mod support;
 
 mod cli;
 mod contract;
+mod fetch;
 mod hardening;
 mod incremental;
+mod objstore;
 mod pipeline;
 mod readme;
+mod select;
 mod selftest;
+mod serve;
+mod tree;
+mod workspaces;

@@ -10,25 +10,34 @@
 //! - `refs` and `objects`: the pages, databases and users each page names,
 //!   with the title its last build showed, so a renamed page makes the pages
 //!   that name it build again; `users`: people's names.
+//! - `listing`: the last listing of the shared hierarchy (`tree`, `select`),
+//!   and per page its stored block count (see [`Store::known_pages`]).
 //! - `chunks`: every live [`sink::ChunkRecord`], `pending` until a published
 //!   change set holds it; `deletes`: chunk ids no published change set has
 //!   deleted yet.
+//! - `webhook_events` and `webhook_token`: what `serve`'s receiver accepted
+//!   ([`EventLog`]).
 //!
 //! Each page is written in one transaction, so a kill at any moment leaves
 //! its old state or its new one. All SQL lives in this module; its public
 //! API speaks in the engine's types, never in rusqlite's. Errors are
 //! [`StoreError`]s, never turned into "read this page again".
 
+mod events;
+mod listing;
 mod schema;
 mod v1;
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, SecondsFormat, Utc};
+use notion_source::crawler::FetchStrategy;
 use rusqlite::{Connection, OptionalExtension, params};
 use sink::{ChunkRecord, PageRecord};
 
+pub use events::{EventLog, IGNORED};
+pub use listing::CachedListing;
 pub use schema::SCHEMA_VERSION;
 
 /// File name of the state database in the state directory.
@@ -264,12 +273,16 @@ pub struct ReadPage<'a> {
     pub raw_hash: &'a str,
     /// See [`RunStart::fetch_fingerprint`].
     pub fetch_fingerprint: &'a str,
+    /// How its content was read (the `pages.fetch` column).
+    pub fetch: FetchStrategy,
     /// Its child documents, as JSON.
     pub children: &'a str,
     /// Pages, databases and users its content names.
     pub refs: &'a BTreeSet<String>,
     /// Databases its content shows with their titles (`child_database`).
     pub objects: &'a [(String, String)],
+    /// Blocks in its content, at every depth.
+    pub blocks: u64,
     /// The record kept until the page is built (a new page's placeholder).
     pub record: &'a PageRecord,
 }
@@ -340,6 +353,14 @@ impl std::fmt::Debug for Store {
 }
 
 impl Store {
+    /// Writes a consistent copy of the whole store to `path` (which must not
+    /// exist), for uploading next to a remote output.
+    pub fn copy_to(&self, path: &Path) -> Result<(), StoreError> {
+        self.conn
+            .execute("VACUUM INTO ?1", [path.to_string_lossy().as_ref()])?;
+        Ok(())
+    }
+
     /// Opens (creating if needed, readable by its owner only) the store in
     /// `dir`, upgrading an older schema in place.
     pub fn open(dir: &Path) -> Result<Store, StoreError> {
@@ -626,7 +647,8 @@ impl Store {
         }
         tx.execute(
             "UPDATE pages SET status = 'ok', title = ?2, containers = ?3, last_edited_time = ?4, raw = ?5,
-                    raw_hash = ?6, fetch_fingerprint = ?7, children = ?8, read_run = ?9, seen_run = ?9
+                    raw_hash = ?6, fetch_fingerprint = ?7, children = ?8, read_run = ?9, seen_run = ?9,
+                    fetch = ?10, blocks = ?11
              WHERE page_id = ?1",
             params![
                 page.page_id,
@@ -637,7 +659,9 @@ impl Store {
                 page.raw_hash,
                 page.fetch_fingerprint,
                 page.children,
-                run.run_id
+                run.run_id,
+                page.fetch.as_str(),
+                page.blocks as i64
             ],
         )?;
         if changed {
@@ -1173,6 +1197,28 @@ impl Store {
         }
         tx.commit()?;
         Ok(added)
+    }
+
+    /// How each page's stored content was read (`pages.fetch`), by page id;
+    /// `None` for pages never read (failed, skipped) or stored before the
+    /// column existed by a run whose fetch fingerprint does not say.
+    pub fn fetch_strategies(&self) -> Result<BTreeMap<String, Option<FetchStrategy>>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT page_id, fetch FROM pages ORDER BY page_id")?;
+        let mut rows = stmt.query([])?;
+        let mut out = BTreeMap::new();
+        while let Some(r) = rows.next()? {
+            let fetch: Option<String> = r.get(1)?;
+            let fetch = match fetch {
+                Some(name) => Some(name.parse().map_err(|_| StoreError::Corrupt {
+                    what: format!("fetch strategy {name:?}"),
+                })?),
+                None => None,
+            };
+            out.insert(r.get(0)?, fetch);
+        }
+        Ok(out)
     }
 
     /// Page counts by status.

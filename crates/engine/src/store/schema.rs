@@ -5,16 +5,21 @@
 //! row): pages and chunks as columns, no raw content. Version 2 keeps each
 //! page's raw content (compressed), its references, and the page and chunk
 //! records as the sink's record model (JSON), with a `pending` flag for what
-//! no published change set holds yet.
+//! no published change set holds yet. Version 3 adds how each page's
+//! content was read (`pages.fetch`, `blocks` or `markdown`: `crawl.fetch`),
+//! each page's block count (`pages.blocks`, filled from the stored content
+//! when upgrading), the cached listing of the shared hierarchy (`listing`,
+//! for `tree` and `select`) and the webhook tables of `notion-ingest serve`
+//! (`webhook_events`, `webhook_token`); a version 2 store gains them in place.
 
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use super::StoreError;
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
-/// Tables and indexes of version 2.
+/// Tables and indexes of the current version.
 const TABLES: &str = r#"
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS runs (
@@ -45,7 +50,9 @@ CREATE TABLE IF NOT EXISTS pages (
     children TEXT NOT NULL,            -- ChildDocuments as JSON
     read_run TEXT,                     -- run that last read the content
     seen_run TEXT NOT NULL,            -- last run whose listing or walk found the page
-    written_run TEXT NOT NULL          -- run that last changed the page's record
+    written_run TEXT NOT NULL,         -- run that last changed the page's record
+    fetch TEXT,                        -- FetchStrategy its raw content was read with
+    blocks INTEGER                     -- blocks in the raw content; NULL: not known
 );
 CREATE INDEX IF NOT EXISTS pages_by_seen ON pages (seen_run);
 CREATE TABLE IF NOT EXISTS refs (
@@ -78,6 +85,24 @@ CREATE TABLE IF NOT EXISTS deletes (
     reason TEXT NOT NULL,              -- DeleteReason
     run_id TEXT NOT NULL               -- the run that found it gone
 );
+CREATE TABLE IF NOT EXISTS webhook_events (
+    event_id TEXT PRIMARY KEY,         -- Notion's event id (the same across its retries)
+    happened_at TEXT NOT NULL,         -- the event's timestamp
+    received_at TEXT NOT NULL,         -- when the receiver accepted it (local clock)
+    body BLOB NOT NULL,                -- the raw body as signed
+    settled_run TEXT,                  -- NULL: pending; else the run that refreshed it
+    settled_at TEXT
+);
+CREATE INDEX IF NOT EXISTS webhook_events_pending ON webhook_events (settled_run) WHERE settled_run IS NULL;
+CREATE TABLE IF NOT EXISTS webhook_token (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    token TEXT NOT NULL                -- the subscription's verification token (never logged)
+);
+CREATE TABLE IF NOT EXISTS listing (
+    id INTEGER PRIMARY KEY CHECK (id = 1),  -- one row: the last listing
+    listed_at TEXT NOT NULL,
+    listing BLOB NOT NULL              -- zstd of notion_source::hierarchy::Listing as JSON
+);
 CREATE VIEW IF NOT EXISTS index_titles (id, title) AS
     SELECT page_id, title FROM pages WHERE status IN ('ok', 'failed')
     UNION ALL SELECT id, title FROM objects
@@ -96,6 +121,9 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     let tx = conn.transaction()?;
     if version == 1 {
         from_v1(&tx)?;
+    }
+    if version == 2 {
+        from_v2(&tx)?;
     }
     tx.execute_batch(TABLES)?;
     tx.execute(
@@ -170,6 +198,32 @@ fn from_v1(tx: &Transaction<'_>) -> Result<(), StoreError> {
     )?;
     for table in ["runs", "pages", "chunks", "deletes"] {
         tx.execute_batch(&format!("DROP TABLE v1_{table}"))?;
+    }
+    Ok(())
+}
+
+/// Version 2 → 3: `pages.fetch` and `pages.blocks` (the webhook and
+/// listing tables are created with the others). Every version 2 store read
+/// pages with the block walk; `fetch` says so for pages whose stored content
+/// a run with that fetch fingerprint read. The block count is counted from
+/// the stored content (a page whose content cannot be read keeps NULL, "not
+/// known").
+fn from_v2(tx: &Transaction<'_>) -> Result<(), StoreError> {
+    tracing::info!("upgrading the state store from schema version 2 to {SCHEMA_VERSION}");
+    tx.execute_batch(
+        "ALTER TABLE pages ADD COLUMN fetch TEXT;
+         ALTER TABLE pages ADD COLUMN blocks INTEGER;
+         UPDATE pages SET fetch = 'blocks' WHERE raw IS NOT NULL AND fetch_fingerprint LIKE 'fetch=blocks;%';",
+    )?;
+    let mut select = tx.prepare("SELECT page_id, raw FROM pages WHERE raw IS NOT NULL")?;
+    let mut update = tx.prepare("UPDATE pages SET blocks = ?2 WHERE page_id = ?1")?;
+    let mut rows = select.query([])?;
+    while let Some(r) = rows.next()? {
+        let page_id: String = r.get(0)?;
+        let raw: Vec<u8> = r.get(1)?;
+        if let Ok(blocks) = crate::raw::block_count(&raw) {
+            update.execute(params![page_id, blocks as i64])?;
+        }
     }
     Ok(())
 }
@@ -250,6 +304,67 @@ mod tests {
         assert_eq!(store.pending_counts().unwrap(), (0, 0, 0));
         assert_eq!(store.page_counts().unwrap()[&PageStatus::Ok], 1);
         // Opening again is a no-op.
+        drop(store);
+        Store::open(dir.path()).unwrap();
+    }
+
+    #[test]
+    fn a_version_2_store_is_upgraded_to_3_in_place() {
+        let dir = tempfile::tempdir().unwrap();
+        drop(Store::open(dir.path()).unwrap());
+        let raw = zstd::bulk::compress(
+            br#"{"format":"blocks/1","page":{},"blocks":[{"depth":0},{"depth":1},{"depth":0}]}"#,
+            3,
+        )
+        .unwrap();
+        let conn = Connection::open(dir.path().join(crate::store::STATE_FILE)).unwrap();
+        // Back to the version 2 layout, with three pages: one whose content
+        // counts three blocks, one whose content is unreadable, one failed.
+        conn.execute_batch(
+            "DROP TABLE listing; DROP TABLE webhook_events; DROP TABLE webhook_token;
+             ALTER TABLE pages DROP COLUMN blocks; ALTER TABLE pages DROP COLUMN fetch;
+             UPDATE meta SET value = '2' WHERE key = 'schema_version';",
+        )
+        .unwrap();
+        let fingerprint = "fetch=blocks;relations=true;version=v";
+        for (id, status, raw) in [
+            ("p1", "ok", Some(raw.as_slice())),
+            ("p2", "ok", Some(b"garbage".as_slice())),
+            ("p3", "failed", None),
+        ] {
+            conn.execute(
+                "INSERT INTO pages (page_id, status, title, last_edited_time, raw, fetch_fingerprint, record, children, seen_run, written_run)
+                 VALUES (?1, ?2, 'T', '2026-01-01T00:00:00.000Z', ?3, ?4, '{}', '{}', 'r1', 'r1')",
+                params![id, status, raw, raw.map(|_| fingerprint)],
+            )
+            .unwrap();
+        }
+        drop(conn);
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(
+            store.meta("schema_version").unwrap(),
+            Some(SCHEMA_VERSION.to_string())
+        );
+        let known: Vec<_> = store
+            .known_pages()
+            .unwrap()
+            .into_iter()
+            .map(|p| (p.id, p.stored_blocks))
+            .collect();
+        assert_eq!(
+            known,
+            [
+                ("p1".to_string(), Some(3)),
+                ("p2".to_string(), None),
+                ("p3".to_string(), None)
+            ]
+        );
+        assert!(store.cached_listing().unwrap().is_none());
+        let fetch = store.fetch_strategies().unwrap();
+        let blocks = Some(notion_source::crawler::FetchStrategy::Blocks);
+        assert_eq!(fetch.get("p1"), Some(&blocks));
+        assert_eq!(fetch.get("p2"), Some(&blocks));
+        assert_eq!(fetch.get("p3"), Some(&None));
         drop(store);
         Store::open(dir.path()).unwrap();
     }

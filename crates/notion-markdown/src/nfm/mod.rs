@@ -68,6 +68,7 @@ mod inline;
 mod lines;
 mod markdown;
 mod prepare;
+mod reader;
 mod scanner;
 mod table;
 mod tags;
@@ -79,7 +80,8 @@ use notion_source::model::{Block, Page};
 use serde::Serialize;
 
 pub use document::SpliceError;
-pub use notion_source::model::MarkdownVersion;
+pub use notion_source::model::{MarkdownVersion, Refetch};
+pub use reader::Reader;
 
 use crate::{RenderContext, RenderedPage};
 
@@ -120,20 +122,6 @@ pub struct Placeholder {
     pub url: String,
     /// Byte offset of the tag in the Markdown it was read from.
     pub offset: usize,
-}
-
-/// How to read the block a placeholder stands for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub enum Refetch {
-    /// Ask the Markdown endpoint for the block's id: a truncated subtree
-    /// comes back; unshared content answers 404 (leave the placeholder).
-    Markdown,
-    /// A type the endpoint cannot write (bookmark, embed, link preview, link
-    /// to page, breadcrumb, template, unsupported, unknown types): read it
-    /// with `GET /v1/blocks/{id}` (and its children, if it has any).
-    Block,
-    /// The placeholder names no block: nothing to fetch.
-    Nothing,
 }
 
 impl Placeholder {

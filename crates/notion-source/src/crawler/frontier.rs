@@ -158,6 +158,17 @@ pub(crate) struct Frontier {
     not_shared: BTreeMap<(NotSharedKind, String), BTreeSet<String>>,
     /// Whether unchanged pages' stored children are crawled too.
     follow_children: bool,
+    /// Whether walked child pages wait in [`Frontier::deferred`] (the
+    /// markdown strategy, until the listings end).
+    defer_walked: bool,
+    /// Child pages found in pages read through the markdown endpoint while
+    /// listings still ran. A `<page>` tag has no edit times, so a page
+    /// metadata built from it is not the listing's: held back until search
+    /// has ended, a page search lists is always crawled with the listing's
+    /// metadata, whatever order the answers came in (the output stays a
+    /// function of the workspace). Walked pages search misses keep their
+    /// parent's times.
+    deferred: Vec<Page>,
 }
 
 impl Frontier {
@@ -212,6 +223,8 @@ impl Frontier {
             database_referrers: BTreeMap::new(),
             not_shared: BTreeMap::new(),
             follow_children: config.follow_children,
+            defer_walked: matches!(config.fetch, super::Fetch::Markdown(_)),
+            deferred: Vec::new(),
         }
     }
 
@@ -349,7 +362,11 @@ impl Frontier {
         progress: &CrawlProgress,
     ) {
         for page in walked.pages {
-            self.add_page(page, FoundBy::Walk, progress);
+            if self.defer_walked {
+                self.deferred.push(page);
+            } else {
+                self.add_page(page, FoundBy::Walk, progress);
+            }
         }
         for id in walked.databases {
             self.database_referrers
@@ -360,13 +377,23 @@ impl Frontier {
         }
     }
 
-    /// Records synced originals page `from` shows that are not shared.
-    pub(crate) fn add_not_shared_synced(&mut self, from: &str, originals: Vec<String>) {
-        for id in originals {
+    /// Records what page `from` shows that is not shared (synced originals,
+    /// placeholders the markdown endpoint answered 404 for).
+    pub(crate) fn add_not_shared(&mut self, from: &str, found: Vec<(NotSharedKind, String)>) {
+        for key in found {
             self.not_shared
-                .entry((NotSharedKind::SyncedOriginal, id))
+                .entry(key)
                 .or_default()
                 .insert(from.to_string());
+        }
+    }
+
+    /// Queues the child pages held back until the listings ended (see
+    /// [`Frontier::deferred`]); from now on walked pages are queued at once.
+    pub(crate) fn release_deferred(&mut self, progress: &CrawlProgress) {
+        self.defer_walked = false;
+        for page in std::mem::take(&mut self.deferred) {
+            self.add_page(page, FoundBy::Walk, progress);
         }
     }
 

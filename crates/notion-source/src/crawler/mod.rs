@@ -16,6 +16,13 @@
 //!   page (a child page's from its `child_page` block), never from a
 //!   retrieve-page call; no children requests for child pages, child
 //!   databases or synced copies; no retrieve-block calls.
+//! - Fetch strategies ([`CrawlConfig::fetch`]): a page's content is its
+//!   block tree (`blocks`, `tree`), or one page-as-Markdown answer with its
+//!   placeholders read again and spliced (`markdown`, see the `markdown`
+//!   module), read into the same blocks by a [`MarkdownReader`]. With
+//!   `markdown`, child pages found in pages wait until the listings end, so
+//!   a page search lists always gets the listing's metadata (a `<page>` tag
+//!   has no edit times).
 //! - Budget kept busy: up to `pages_in_flight` pages are read at once, each
 //!   with all its containers of a level requested together; every request
 //!   waits for the client's one rate limiter.
@@ -41,6 +48,7 @@
 mod frontier;
 mod ids;
 mod listing;
+mod markdown;
 mod progress;
 mod properties;
 mod report;
@@ -57,6 +65,10 @@ use crate::client::{ClientError, DataSourceQuery, NotionClient};
 use crate::model::{Page, PageTree};
 
 pub use ids::{Root, normalize_id};
+pub use markdown::{
+    Fetch, FetchStrategy, MARKDOWN_VERSION, MarkdownDocument, MarkdownReader, PlaceholderRef,
+    UnknownFetchStrategy,
+};
 pub use progress::{CrawlProgress, ProgressSnapshot};
 pub use report::{
     CrawlError, CrawlReport, ErrorInfo, NotShared, NotSharedKind, PageFailure, SkipReason,
@@ -66,6 +78,7 @@ pub use tree::MAX_DEPTH;
 
 use frontier::{Frontier, walk};
 use listing::Listing;
+use markdown::RefetchCache;
 use progress::Counter;
 use tree::{Scope, SyncedCache};
 
@@ -96,6 +109,9 @@ pub struct CrawlConfig {
     /// unchanged pages' stored children). Off for a partial crawl of given
     /// pages, which reads those pages and nothing else.
     pub follow_children: bool,
+    /// How page content is read: the block walk, or the markdown endpoint
+    /// (`crawl.fetch`).
+    pub fetch: Fetch,
 }
 
 impl std::fmt::Debug for dyn PagePlanner {
@@ -116,6 +132,7 @@ impl Default for CrawlConfig {
             planner: None,
             seed_pages: Vec::new(),
             follow_children: true,
+            fetch: Fetch::Blocks,
         }
     }
 }
@@ -193,12 +210,12 @@ impl ChildDocuments {
 
 /// How a page task ended.
 enum PageOutcome {
-    /// Read and handed on: the child documents it holds, and the synced
-    /// originals it shows that are not shared.
+    /// Read and handed on: the child documents it holds, and what it shows
+    /// that is not shared.
     Done {
         page_id: String,
         walked: ChildDocuments,
-        not_shared: Vec<String>,
+        not_shared: Vec<(NotSharedKind, String)>,
     },
     Failed {
         page_id: String,
@@ -250,6 +267,7 @@ impl Crawler {
             state.add_seed(page, &self.progress);
         }
         let synced = SyncedCache::default();
+        let refetched = RefetchCache::default();
         let mut pages: JoinSet<PageOutcome> = JoinSet::new();
         let mut listings: JoinSet<(Listing, Result<listing::ListingOutcome, ClientError>)> =
             JoinSet::new();
@@ -265,11 +283,18 @@ impl Crawler {
                 fatal.get_or_insert(CrawlError::ChannelClosed);
                 cancel.cancel();
             }
+            if listings.is_empty() && state.listings.is_empty() {
+                state.release_deferred(&self.progress);
+            }
             while pages.len() < in_flight && !cancel.is_cancelled() {
                 let Some(page) = state.next_page() else { break };
                 pages.spawn(read_page(
                     client.clone(),
-                    synced.clone(),
+                    Readers {
+                        fetch: self.config.fetch.clone(),
+                        synced: synced.clone(),
+                        refetched: refetched.clone(),
+                    },
                     page,
                     self.config.complete_truncated_properties,
                     events.clone(),
@@ -313,7 +338,7 @@ impl Crawler {
                         if self.config.follow_children {
                             state.add_walked(&page_id, walked, &self.progress);
                         }
-                        state.add_not_shared_synced(&page_id, not_shared);
+                        state.add_not_shared(&page_id, not_shared);
                     }
                     Ok(PageOutcome::Failed { page_id, error }) => {
                         if error.status == Some(401) {
@@ -386,11 +411,19 @@ async fn send_all(events: &mpsc::Sender<CrawlEvent>, outbox: &mut Vec<CrawlEvent
     true
 }
 
-/// Reads one page: its truncated properties, its block tree; hands the tree
-/// on and returns the child pages and databases it holds.
+/// How a page task reads content, with the caches shared by all of them.
+struct Readers {
+    fetch: Fetch,
+    synced: SyncedCache,
+    refetched: RefetchCache,
+}
+
+/// Reads one page: its truncated properties, its content (block tree or
+/// markdown); hands the tree on and returns the child pages and databases
+/// it holds.
 async fn read_page(
     client: NotionClient,
-    synced: SyncedCache,
+    readers: Readers,
     mut page: Page,
     complete_properties: bool,
     events: mpsc::Sender<CrawlEvent>,
@@ -398,24 +431,43 @@ async fn read_page(
     progress: Arc<CrawlProgress>,
 ) -> PageOutcome {
     let read = async {
+        type Read = (Vec<crate::model::Block>, Vec<(NotSharedKind, String)>);
         if complete_properties {
             properties::complete_truncated(&client, &mut page)
                 .await
                 .map_err(Arc::new)?;
         }
-        tree::read_tree(&client, &synced, &page.id, Scope::Page).await
+        let Readers {
+            fetch,
+            synced,
+            refetched,
+        } = &readers;
+        match fetch {
+            Fetch::Blocks => {
+                let read = tree::read_tree(&client, synced, &page.id, Scope::Page).await?;
+                let not_shared = read
+                    .not_shared
+                    .into_iter()
+                    .map(|id| (NotSharedKind::SyncedOriginal, id))
+                    .collect();
+                Ok::<Read, tree::FetchError>((read.blocks, not_shared))
+            }
+            Fetch::Markdown(reader) => {
+                let read =
+                    markdown::read_page(&client, reader.as_ref(), refetched, synced, page.clone())
+                        .await?;
+                Ok((read.tree.blocks, read.not_shared))
+            }
+        }
     };
     let result = tokio::select! {
         result = read => result,
         () = cancel.cancelled() => return PageOutcome::Cancelled,
     };
     match result {
-        Ok(read) => {
-            let walked = walk(&page, &read.blocks);
-            let tree = PageTree {
-                page,
-                blocks: read.blocks,
-            };
+        Ok((blocks, not_shared)) => {
+            let walked = walk(&page, &blocks);
+            let tree = PageTree { page, blocks };
             let page_id = tree.page.id.clone();
             progress.add(Counter::Blocks, tree.block_count() as u64);
             progress.add(Counter::MalformedValues, tree.malformed_values());
@@ -426,7 +478,7 @@ async fn read_page(
             PageOutcome::Done {
                 page_id,
                 walked,
-                not_shared: read.not_shared,
+                not_shared,
             }
         }
         Err(error) if error.is_cancelled() => PageOutcome::Cancelled,

@@ -158,14 +158,22 @@ pub enum NotSharedKind {
     /// The original of a synced block copy (its content was read from the
     /// copy when possible, else marked).
     SyncedOriginal,
+    /// A child page the markdown endpoint showed as a placeholder and
+    /// answered 404 for when asked again (`crawl.fetch = "markdown"`).
+    Page,
+    /// Another block the markdown endpoint showed as a placeholder and
+    /// could not give when asked again (404 or 403).
+    Block,
 }
 
 impl NotSharedKind {
-    /// A short machine-readable name (`database`, `synced_original`).
+    /// A short machine-readable name (`database`, `synced_original`, `page`, `block`).
     pub fn as_str(self) -> &'static str {
         match self {
             NotSharedKind::Database => "database",
             NotSharedKind::SyncedOriginal => "synced_original",
+            NotSharedKind::Page => "page",
+            NotSharedKind::Block => "block",
         }
     }
 }

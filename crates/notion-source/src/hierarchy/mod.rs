@@ -16,6 +16,8 @@
 //!   roots and excludes that select a given set of nodes.
 //! - Renderers ([`write_text`], [`write_json_lines`]): an indented tree and
 //!   one JSON object per node, both deterministic.
+//! - [`with_known_pages`]: what a previous crawl's state adds (pages only
+//!   its walk found, stored block counts).
 //! - Costs ([`ListingCost`], [`RunCostModel`], [`Estimate`]): what a listing
 //!   and a first run cost in requests and seconds, known before they start.
 //!
@@ -32,12 +34,14 @@
 //! ```
 
 mod cost;
+mod known;
 mod listing;
 mod render;
 mod selection;
 mod tree;
 
 pub use cost::{Estimate, LISTING_NOTICE_SECONDS, ListingCost, RunCostModel, thousands};
+pub use known::{KnownPage, with_known_pages};
 pub use listing::{Entry, Listing, ListingRequests, ParentRef, list};
 pub use render::{NodeInfo, NodeInfos, RenderOptions, display_title, write_json_lines, write_text};
 pub use selection::{Mark, Selection};

@@ -78,8 +78,10 @@ pub fn write_text(
             if info.walked_only {
                 facts.push("walked only".into());
             }
-            if let Some(blocks) = info.stored_blocks {
-                facts.push(format!("{blocks} blocks stored"));
+            match info.stored_blocks {
+                Some(1) => facts.push("1 block stored".into()),
+                Some(blocks) => facts.push(format!("{blocks} blocks stored")),
+                None => {}
             }
         }
         writeln!(

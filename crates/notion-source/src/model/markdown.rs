@@ -49,6 +49,20 @@ impl MarkdownVersion {
     }
 }
 
+/// How to read the block a placeholder stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Refetch {
+    /// Ask the Markdown endpoint for the block's id: a truncated subtree
+    /// comes back; unshared content answers 404 (leave the placeholder).
+    Markdown,
+    /// A type the endpoint cannot write (bookmark, embed, link preview, link
+    /// to page, breadcrumb, template, unsupported, unknown types): read it
+    /// with `GET /v1/blocks/{id}` (and its children, if it has any).
+    Block,
+    /// The placeholder names no block: nothing to fetch.
+    Nothing,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

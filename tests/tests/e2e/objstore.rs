@@ -1,0 +1,421 @@
+//! Object storage output against a real S3 server: moto in server mode,
+//! started by each test (`moto_server` from CI's `.venv`, `$MOTO_SERVER`, or
+//! PATH). The conditional writes the publication protocol relies on (If-Match,
+//! If-None-Match) are exercised against it, not mocked.
+//!
+//! Without moto a test prints a loud SKIP, except under CI (`CI` set), where
+//! a missing moto fails.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use engine::EngineConfig;
+use notion_mock::Workspace;
+use sink::{
+    ChunkRecord, ObjectOutput, Publisher, RemoteState, SinkConfig, SnapshotBuilder, Staged,
+};
+
+use crate::support::{self, mock, run_pipeline};
+
+/// A moto S3 server on a free local port, stopped on drop.
+struct Moto {
+    child: Child,
+    endpoint: String,
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn moto_binary() -> Option<PathBuf> {
+    if let Some(path) = std::env::var_os("MOTO_SERVER") {
+        return Some(PathBuf::from(path));
+    }
+    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("../.venv/bin/moto_server");
+    if venv.exists() {
+        return Some(venv);
+    }
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join("moto_server"))
+        .find(|candidate| candidate.exists())
+}
+
+impl Moto {
+    /// Starts moto with bucket `bucket`, or `None` (after a loud message)
+    /// when moto is not installed outside CI.
+    fn start(bucket: &str) -> Option<Moto> {
+        let Some(binary) = moto_binary() else {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "moto_server is missing: CI must install moto[server] into .venv"
+            );
+            eprintln!(
+                "\n*** SKIPPED: moto_server not found (pip install 'moto[server]'); object storage is NOT tested ***\n"
+            );
+            return None;
+        };
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new(binary)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("moto_server starts");
+        let moto = Moto {
+            child,
+            endpoint: format!("http://127.0.0.1:{port}"),
+        };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(status) = http(port, "PUT", &format!("/{bucket}")) {
+                assert_eq!(status, 200, "moto creates the bucket");
+                return Some(moto);
+            }
+            assert!(Instant::now() < deadline, "moto_server did not start");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// The `object_store` options that reach this server.
+    fn options(&self) -> Vec<(String, String)> {
+        [
+            ("aws_access_key_id", "testing"),
+            ("aws_secret_access_key", "testing"),
+            ("aws_region", "us-east-1"),
+            ("aws_endpoint", self.endpoint.as_str()),
+            ("aws_allow_http", "true"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect()
+    }
+
+    /// The environment the binary reads the same settings from.
+    fn env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("AWS_ACCESS_KEY_ID", "testing".into()),
+            ("AWS_SECRET_ACCESS_KEY", "testing".into()),
+            ("AWS_DEFAULT_REGION", "us-east-1".into()),
+            ("AWS_ENDPOINT", self.endpoint.clone()),
+            ("AWS_ALLOW_HTTP", "true".into()),
+        ]
+    }
+
+    fn output(&self, url: &str, staging: &Path) -> ObjectOutput {
+        ObjectOutput::open_with_options(url, self.options(), staging, 2).unwrap()
+    }
+}
+
+/// A bare HTTP/1.1 request with no body; the status, or `None` if nothing
+/// listens yet.
+fn http(port: u16, method: &str, path: &str) -> Option<u16> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    );
+    stream.write_all(request.as_bytes()).ok()?;
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).ok()?;
+    answer.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// Every chunk of `output`'s current snapshot, read back from S3.
+fn s3_chunks(output: &ObjectOutput, scratch: &Path) -> Vec<ChunkRecord> {
+    let manifest = output.current().unwrap().expect("a published snapshot");
+    let mut files = Vec::new();
+    for (i, shard) in manifest.chunks.shards.iter().enumerate() {
+        let file = scratch.join(format!("chunk-{i}.parquet"));
+        let relative = format!("{}/{}", manifest.snapshot, shard.path);
+        assert!(output.download(&relative, &file).unwrap(), "{relative}");
+        files.push(file);
+    }
+    sink::read_records::<ChunkRecord>(files, 1024)
+        .flat_map(|b| b.unwrap())
+        .collect()
+}
+
+/// What a chunk says, without the run that wrote it.
+fn content(chunks: &[ChunkRecord]) -> Vec<(String, String, String)> {
+    let mut rows: Vec<_> = chunks
+        .iter()
+        .map(|c| (c.chunk_id.clone(), c.content_hash.clone(), c.text.clone()))
+        .collect();
+    rows.sort();
+    rows
+}
+
+fn s3_config(moto: &Moto, url: &str, state_dir: &Path) -> EngineConfig {
+    let mut config = support::config(state_dir);
+    config.publisher = Arc::new(moto.output(url, &state_dir.join("staging")));
+    config
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_s3_output_holds_what_a_local_one_does_and_a_fresh_machine_continues() {
+    let Some(moto) = Moto::start("out-one") else {
+        return;
+    };
+    let url = "s3://out-one/notion/nightly";
+    let server = mock(Workspace::kitchen_sink()).await;
+    let local = tempfile::tempdir().unwrap();
+    run_pipeline(&server, support::config(local.path())).await;
+
+    let machine_a = tempfile::tempdir().unwrap();
+    let first = run_pipeline(&server, s3_config(&moto, url, machine_a.path())).await;
+    assert!(first.export.as_ref().unwrap().snapshot_published);
+    let scratch = tempfile::tempdir().unwrap();
+    let reader = moto.output(url, &scratch.path().join("staging"));
+    assert_eq!(
+        content(&s3_chunks(&reader, scratch.path())),
+        content(&support::chunks(local.path())),
+        "the S3 snapshot holds the chunks a local run writes"
+    );
+    let urls = reader.shard_urls().unwrap();
+    assert!(!urls.is_empty());
+    assert!(
+        urls.iter()
+            .all(|u| u.starts_with(&format!("{url}/snapshots/{}/", first.run_id))),
+        "{urls:?}"
+    );
+
+    // A fresh machine (an empty state directory) continues from the state
+    // store next to the output: nothing is read again, and it publishes.
+    let machine_b = tempfile::tempdir().unwrap();
+    let second = run_pipeline(&server, s3_config(&moto, url, machine_b.path())).await;
+    assert!(!second.resumed);
+    assert!(first.stored.pages_changed > 0);
+    assert_eq!(
+        second.stored.pages_changed, 0,
+        "the state store came along: nothing is new to it"
+    );
+    assert_eq!(
+        reader.current().unwrap().unwrap().run_id,
+        second.run_id,
+        "the second run replaced the pointer (If-Match on the first's ETag)"
+    );
+    assert_eq!(
+        content(&s3_chunks(&reader, scratch.path())),
+        content(&support::chunks(local.path()))
+    );
+    assert!(
+        reader.change_set(&second.run_id).unwrap().is_some(),
+        "its change set is published"
+    );
+    server.stop().await;
+}
+
+/// A staged snapshot of one chunk for `run_id`, ready to publish.
+fn staged_snapshot(output: &ObjectOutput, run_id: &str) -> (PathBuf, sink::Manifest) {
+    let dir = output.stage(Staged::Snapshot, run_id).unwrap();
+    let config = SinkConfig::new(&dir);
+    let mut builder = SnapshotBuilder::new(&dir, run_id, &config).unwrap();
+    let embed_text = format!("text of {run_id}");
+    builder
+        .push_chunk(ChunkRecord {
+            chunk_id: sink::chunk_id("2f1b6d3e8a4c4b7e9d0f1a2b3c4d5e6f", 0),
+            page_id: "2f1b6d3e-8a4c-4b7e-9d0f-1a2b3c4d5e6f".into(),
+            chunk_index: 0,
+            text: embed_text.clone(),
+            content_hash: sink::content_hash(&embed_text),
+            embed_text,
+            token_count: 3,
+            tokenizer: "o200k_base".into(),
+            heading_path: vec![],
+            block_ids: vec![],
+            url: "https://www.notion.so/2f1b6d3e8a4c4b7e9d0f1a2b3c4d5e6f".into(),
+            page_title: "Page".into(),
+            page_url: "https://www.notion.so/2f1b6d3e8a4c4b7e9d0f1a2b3c4d5e6f".into(),
+            parent_id: None,
+            parent_type: "workspace".into(),
+            data_source_id: None,
+            properties: "{}".into(),
+            created_time: chrono_now(),
+            last_edited_time: chrono_now(),
+            run_id: run_id.into(),
+            ingested_at: chrono_now(),
+        })
+        .unwrap();
+    let manifest = builder.finish(serde_json::json!({})).unwrap();
+    (dir, manifest)
+}
+
+fn chrono_now() -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::from_timestamp(1_767_225_600, 0).unwrap()
+}
+
+#[test]
+fn two_publishers_that_read_the_same_pointer_exactly_one_wins() {
+    let Some(moto) = Moto::start("race") else {
+        return;
+    };
+    let url = "s3://race/out";
+    let dirs = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
+    let a = moto.output(url, dirs[0].path());
+    let b = moto.output(url, dirs[1].path());
+
+    // Nothing published yet: both read "none", both try to create the pointer.
+    assert!(a.current().unwrap().is_none());
+    assert!(b.current().unwrap().is_none());
+    let (staged_a, manifest_a) = staged_snapshot(&a, "20260101T000000000Z-aaaaaa");
+    let (staged_b, manifest_b) = staged_snapshot(&b, "20260101T000000001Z-bbbbbb");
+    a.publish_snapshot(&staged_a, &manifest_a, None).unwrap();
+    let lost = b
+        .publish_snapshot(&staged_b, &manifest_b, None)
+        .unwrap_err();
+    assert!(matches!(lost, sink::SinkError::Conflict(_)), "{lost}");
+    assert!(lost.to_string().contains("current.json"), "{lost}");
+    assert_eq!(b.current().unwrap().unwrap().run_id, manifest_a.run_id);
+
+    // Both read A's pointer; both try to replace it (If-Match on its ETag).
+    assert_eq!(a.current().unwrap().unwrap().run_id, manifest_a.run_id);
+    assert_eq!(b.current().unwrap().unwrap().run_id, manifest_a.run_id);
+    let (staged_b, manifest_b) = staged_snapshot(&b, "20260101T000000002Z-bbbbbb");
+    let (staged_a, manifest_a2) = staged_snapshot(&a, "20260101T000000003Z-aaaaaa");
+    b.publish_snapshot(&staged_b, &manifest_b, Some(&manifest_a.run_id))
+        .unwrap();
+    let lost = a
+        .publish_snapshot(&staged_a, &manifest_a2, Some(&manifest_a.run_id))
+        .unwrap_err();
+    assert!(matches!(lost, sink::SinkError::Conflict(_)), "{lost}");
+    let reader = moto.output(url, dirs[0].path());
+    assert_eq!(
+        reader.current().unwrap().unwrap().run_id,
+        manifest_b.run_id,
+        "the winner's snapshot is current"
+    );
+
+    // A change set is published once, even by two writers.
+    let set = sink::ChangeSet {
+        run_id: "20260101T000000004Z-cccccc".into(),
+        dir: "changes/run=20260101T000000004Z-cccccc".into(),
+        upserts: sink::TableManifest::default(),
+        deletes: sink::TableManifest::default(),
+    };
+    for (output, expect_ok) in [(&a, true), (&b, false)] {
+        let staged = output.stage(Staged::ChangeSet, &set.run_id).unwrap();
+        std::fs::write(
+            staged.join(sink::CHANGES_FILE),
+            serde_json::to_vec(&set).unwrap(),
+        )
+        .unwrap();
+        let published = output.publish_change_set(&staged, &set);
+        assert_eq!(published.is_ok(), expect_ok, "{published:?}");
+    }
+}
+
+#[test]
+fn a_state_store_replaced_by_another_worker_is_a_conflict() {
+    let Some(moto) = Moto::start("state") else {
+        return;
+    };
+    let url = "s3://state/out";
+    let dir = tempfile::tempdir().unwrap();
+    let a = moto.output(url, &dir.path().join("a"));
+    let b = moto.output(url, &dir.path().join("b"));
+    let (file_a, file_b) = (dir.path().join("a.sqlite"), dir.path().join("b.sqlite"));
+    assert!(!a.download_state(&file_a).unwrap(), "no state yet");
+    assert!(!b.download_state(&file_b).unwrap());
+    std::fs::write(&file_a, b"state of a").unwrap();
+    std::fs::write(&file_b, b"state of b").unwrap();
+    a.upload_state(&file_a).unwrap();
+    let lost = b.upload_state(&file_b).unwrap_err();
+    assert!(matches!(lost, sink::SinkError::Conflict(_)), "{lost}");
+    // A's next checkpoint goes through (If-Match on its own last ETag).
+    a.upload_state(&file_a).unwrap();
+    assert!(b.download_state(&file_b).unwrap());
+    assert_eq!(std::fs::read(&file_b).unwrap(), b"state of a");
+    b.upload_state(&file_b).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn kill_9_between_upload_and_pointer_swap_leaves_readers_on_the_previous_snapshot() {
+    let Some(moto) = Moto::start("killed") else {
+        return;
+    };
+    let url = "s3://killed/out";
+    let cache = tempfile::tempdir().unwrap();
+    let run = |extra: &[(&str, String)]| {
+        let mut command = Command::new(support::binary());
+        command
+            .args(["demo", "--no-progress", "--rate", "1000", "--out", url])
+            .env("XDG_CACHE_HOME", cache.path())
+            .envs(moto.env())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        for (key, value) in extra {
+            command.env(key, value);
+        }
+        command
+    };
+    let ls = || {
+        let out = Command::new(support::binary())
+            .args(["ls", url])
+            .envs(moto.env())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let first = run(&[]).output().unwrap();
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let before = ls();
+    assert!(before.lines().count() >= 2, "chunks and pages: {before}");
+    assert!(
+        before
+            .lines()
+            .all(|l| l.starts_with(&format!("{url}/snapshots/")))
+    );
+
+    let marker = cache.path().join("uploaded");
+    let mut killed = run(&[(
+        "NOTION_INGEST_TEST_PAUSE_BEFORE_POINTER",
+        marker.display().to_string(),
+    )])
+    .spawn()
+    .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while !marker.exists() {
+        assert!(
+            killed.try_wait().unwrap().is_none(),
+            "the run ended before uploading its snapshot"
+        );
+        assert!(
+            Instant::now() < deadline,
+            "the run never uploaded its snapshot"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    killed.kill().unwrap(); // SIGKILL
+    killed.wait().unwrap();
+    assert_eq!(ls(), before, "readers still see the previous snapshot");
+
+    let next = run(&[]).output().unwrap();
+    assert!(
+        next.status.success(),
+        "{}",
+        String::from_utf8_lossy(&next.stderr)
+    );
+    let after = ls();
+    assert_ne!(after, before, "the next run published");
+    assert_eq!(after.lines().count(), before.lines().count());
+}
