@@ -74,7 +74,7 @@ pub enum SelftestError {
     #[error("the upload of the kitchen sink failed: {source} (its state file, to resume with `upload --state`: {})", .state.display())]
     Upload {
         /// The upload's error.
-        source: UploadError,
+        source: Box<UploadError>,
         /// The state file, kept.
         state: PathBuf,
     },
@@ -268,7 +268,7 @@ pub async fn selftest(
         Err(source) => {
             let kept = dir.keep();
             return Err(SelftestError::Upload {
-                source,
+                source: Box::new(source),
                 state: kept.join("selftest-upload.jsonl"),
             });
         }
