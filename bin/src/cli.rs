@@ -60,6 +60,14 @@ pub enum Command {
     /// Print the current snapshot's shards, one path or URL a line
     /// (local directories and s3://, gs://, az:// outputs).
     Ls(LsArgs),
+    /// Write a dataset (the bundled kitchen sink by default) under a page of
+    /// a workspace, within Notion's write limits; resumable with --state.
+    #[cfg(feature = "upload")]
+    Upload(crate::upload::UploadArgs),
+    /// Upload the kitchen sink under a page, crawl it back and compare:
+    /// exit 0 only on full fidelity. The upload goes to the trash unless --keep.
+    #[cfg(feature = "upload")]
+    Selftest(crate::selftest::SelftestArgs),
 }
 
 /// How a command reaches Notion: the token file and the API's address.

@@ -20,6 +20,7 @@ use crate::summary::Summary;
 #[error("{0}")]
 pub struct UsageError(pub String);
 
+/// A usage error (exit 2) with this message.
 pub(crate) fn usage(message: impl Into<String>) -> anyhow::Error {
     UsageError(message.into()).into()
 }

@@ -25,6 +25,8 @@ pub enum Outcome {
     /// Notion asked to wait longer than the configured cap: the state is
     /// saved, retry later.
     Throttled,
+    /// `selftest`: something uploaded did not come back as written.
+    NotFaithful,
     /// Stopped by Ctrl-C or SIGTERM; pages already read were stored.
     Interrupted,
 }
@@ -42,12 +44,13 @@ impl Outcome {
             Outcome::Unreachable => 6,
             Outcome::Busy => 7,
             Outcome::Throttled => 8,
+            Outcome::NotFaithful => 9,
             Outcome::Interrupted => 130,
         }
     }
 
     /// Every outcome, in code order (for the README's table test).
-    pub const ALL: [Outcome; 10] = [
+    pub const ALL: [Outcome; 11] = [
         Outcome::Success,
         Outcome::Error,
         Outcome::Usage,
@@ -57,6 +60,7 @@ impl Outcome {
         Outcome::Unreachable,
         Outcome::Busy,
         Outcome::Throttled,
+        Outcome::NotFaithful,
         Outcome::Interrupted,
     ];
 }

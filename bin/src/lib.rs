@@ -12,6 +12,10 @@ pub mod exit;
 pub mod logging;
 pub mod progress;
 pub mod serve;
+#[cfg(feature = "upload")]
+pub mod selftest;
 pub mod summary;
 pub mod tree;
+#[cfg(feature = "upload")]
+pub mod upload;
 pub mod workspaces;

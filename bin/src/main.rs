@@ -29,6 +29,10 @@ fn main() -> ExitCode {
             #[cfg(feature = "demo")]
             Command::Mock(args) => commands::mock(args).await,
             Command::Inspect(args) => commands::inspect(args),
+            #[cfg(feature = "upload")]
+            Command::Upload(args) => notion_ingest::upload::upload(args).await,
+            #[cfg(feature = "upload")]
+            Command::Selftest(args) => notion_ingest::selftest::selftest(args).await,
             Command::Serve(args) => notion_ingest::serve::serve(args).await,
             Command::Tree(args) => notion_ingest::tree::tree(args).await,
             Command::Select(args) => notion_ingest::tree::select(args).await,

@@ -32,6 +32,12 @@ pub struct MockConfig {
     /// Blocks one page-as-Markdown answer holds before the rest become
     /// placeholders (Notion: about 20,000 records).
     pub markdown_block_limit: usize,
+    /// Block types lost on the way back (`"callout"`): in every list of
+    /// block children the server answers, such a block keeps its id and
+    /// place but comes as `unsupported`, its content gone, as Notion answers
+    /// a type its API cannot show. For testing what reads it (the
+    /// self-test); writes keep them.
+    pub drop_block_types: Vec<String>,
 }
 
 impl Default for MockConfig {
@@ -49,6 +55,7 @@ impl Default for MockConfig {
             clock_offset: chrono::TimeDelta::zero(),
             hostile: Vec::new(),
             markdown_block_limit: 20_000,
+            drop_block_types: Vec::new(),
         }
     }
 }

@@ -28,6 +28,9 @@
 //!   Lines, a line appended and flushed per step) as soon as Notion
 //!   answers; after a lost answer, a read tells whether the write landed
 //!   before it is sent again.
+//! - `selftest`: the kitchen sink uploaded, crawled back, rendered, chunked
+//!   and compared with what a crawl of the dataset reads ([`expected`]:
+//!   that crawl rewritten by the rules above), then trashed.
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
@@ -54,9 +57,11 @@ mod bound;
 mod convert;
 mod error;
 mod execute;
+pub mod expected;
 mod limits;
 mod plan;
 mod report;
+pub mod selftest;
 mod state;
 pub mod text;
 
@@ -75,6 +80,7 @@ pub use limits::WriteLimits;
 pub use report::{
     Difference, DifferenceKind, RequestCounts, SkipReason, SkippedPage, UploadReport, UploadedPage,
 };
+pub use selftest::{SelftestError, SelftestOptions, SelftestReport, selftest};
 
 use convert::UserMap;
 use plan::Step;

@@ -12,6 +12,7 @@ mod objstore;
 mod pipeline;
 mod readme;
 mod select;
+mod selftest;
 mod serve;
 mod tree;
 mod workspaces;

@@ -196,7 +196,7 @@ fn route(ws: &Workspace, state: &State, req: &ApiRequest<'_>) -> Result<Value, A
             req.query_param("markdown_version"),
         ),
         ("GET", ["v1", "blocks", id]) => retrieve_block(ws, id),
-        ("GET", ["v1", "blocks", id, "children"]) => block_children(ws, req, id),
+        ("GET", ["v1", "blocks", id, "children"]) => block_children(ws, state, req, id),
         ("GET", ["v1", "databases", id]) => retrieve_database(ws, id),
         ("GET", ["v1", "data_sources", id]) => retrieve_data_source(ws, id),
         ("POST", ["v1", "data_sources", id, "query"]) => query_data_source(ws, state, req, id),
@@ -392,7 +392,12 @@ fn retrieve_block(ws: &Workspace, raw: &str) -> Result<Value, ApiError> {
     Ok(ws.render_block(&shared_node(ws, &id)?))
 }
 
-fn block_children(ws: &Workspace, req: &ApiRequest<'_>, raw: &str) -> Result<Value, ApiError> {
+fn block_children(
+    ws: &Workspace,
+    state: &State,
+    req: &ApiRequest<'_>,
+    raw: &str,
+) -> Result<Value, ApiError> {
     let id = path_id(raw, "block_id")?;
     let node = shared_node(ws, &id)?;
     let (cursor, size) = req.paging(None)?;
@@ -401,8 +406,23 @@ fn block_children(ws: &Workspace, req: &ApiRequest<'_>, raw: &str) -> Result<Val
         .iter()
         .filter_map(|c| ws.node(c))
         .map(|n| ws.render_block(&n))
+        .map(|block| drop_type(state, block))
         .collect();
     Ok(list(results, next, "block"))
+}
+
+/// A block of a type the configuration drops, answered as Notion answers a
+/// type its API cannot show: `unsupported`, same id and place, content lost.
+fn drop_type(state: &State, mut block: Value) -> Value {
+    let kind = block["type"].as_str().unwrap_or_default().to_string();
+    if state.cfg.drop_block_types.contains(&kind)
+        && let Some(map) = block.as_object_mut()
+    {
+        map.remove(&kind);
+        map.insert("type".into(), json!("unsupported"));
+        map.insert("unsupported".into(), json!({}));
+    }
+    block
 }
 
 fn retrieve_database(ws: &Workspace, raw: &str) -> Result<Value, ApiError> {
