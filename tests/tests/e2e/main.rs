@@ -11,7 +11,7 @@ mod incremental;
 mod objstore;
 mod pipeline;
 mod readme;
-mod serve;
 mod select;
+mod serve;
 mod tree;
 mod workspaces;
