@@ -328,13 +328,13 @@ pub(crate) async fn run_locked(
     let chunker = chunker::Chunker::new(config.chunk.clone())?;
     let publisher = config.publisher.clone();
     let Some(remote) = publisher.remote_state() else {
-        return run_locked(client, config, options, chunker, started).await;
+        return execute(client, config, options, chunker, started).await;
     };
     // A remote output: the state store lives next to it. Download it, run,
     // and upload it however the run ended, so the next worker continues.
     remote.download_state(&config.state_dir.join(STATE_FILE))?;
     let state_dir = config.state_dir.clone();
-    let result = run_locked(client, config, options, chunker, started).await;
+    let result = execute(client, config, options, chunker, started).await;
     let uploaded = Store::open(&state_dir).map(|store| upload_state(&store, &state_dir, remote));
     match (result, uploaded) {
         (Ok(report), Ok(Ok(()))) => Ok(report),
@@ -365,7 +365,7 @@ fn upload_state(
 }
 
 /// [`run`] once the output is locked (and a remote state store downloaded).
-async fn run_locked(
+async fn execute(
     client: NotionClient,
     config: EngineConfig,
     options: RunOptions,

@@ -597,7 +597,7 @@ impl Publisher for ObjectOutput {
         }
     }
 
-    fn current_chunk_ids(&self) -> Result<Vec<String>, SinkError> {
+    fn current_chunk_ids(&self) -> Result<Vec<(String, String)>, SinkError> {
         let Some(manifest) = self.current()? else {
             return Ok(Vec::new());
         };

@@ -648,8 +648,7 @@ impl Store {
         tx.execute(
             "UPDATE pages SET status = 'ok', title = ?2, containers = ?3, last_edited_time = ?4, raw = ?5,
                     raw_hash = ?6, fetch_fingerprint = ?7, children = ?8, read_run = ?9, seen_run = ?9,
-                    fetch = ?10
-                    blocks = ?10
+                    fetch = ?10, blocks = ?11
              WHERE page_id = ?1",
             params![
                 page.page_id,
@@ -661,7 +660,7 @@ impl Store {
                 page.fetch_fingerprint,
                 page.children,
                 run.run_id,
-                page.fetch.as_str()
+                page.fetch.as_str(),
                 page.blocks as i64
             ],
         )?;
