@@ -350,7 +350,7 @@ pub struct LsArgs {
 /// every flag that has one.
 pub fn command() -> clap::Command {
     let d = engine::Settings::default();
-    let defaults: [(&str, String); 10] = [
+    let defaults: [(&str, String); 11] = [
         ("out", engine::settings::DEFAULT_OUT.to_string()),
         ("max_tokens", d.chunk.max_tokens.to_string()),
         ("overlap", d.chunk.overlap.to_string()),

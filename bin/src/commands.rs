@@ -31,30 +31,14 @@ fn settings(args: &PipelineArgs) -> Result<Settings> {
     Ok(settings)
 }
 
-/// `notion-ingest run`: crawl a real workspace (or any API URL).
+/// `notion-ingest run`: crawl a real workspace (or any API URL), or every
+/// `[[workspace]]` of the configuration (this worker's `--shard` of them).
 pub async fn run(args: RunArgs) -> Result<Outcome> {
-    let (valid, token) = connection(
-        &args.pipeline,
+    let settings = with_connection(
+        settings(&args.pipeline)?,
         args.api_url.as_deref(),
         args.token_file.as_deref(),
-    )?;
-    execute(&args.pipeline, &valid, token, None).await
-}
-
-/// The checked settings of a command that talks to Notion (`run`, `serve`),
-/// with `--api-url` and `--token-file` applied, and the token.
-pub(crate) fn connection(
-    pipeline: &PipelineArgs,
-    api_url: Option<&str>,
-    token_file: Option<&Path>,
-) -> Result<(engine::ValidSettings, SecretToken)> {
-    let mut settings = settings(pipeline)?;
-    if let Some(url) = api_url {
-        settings.notion.api_url = url.to_string();
-    }
-    if let Some(file) = token_file {
-        settings.notion.token_file = Some(file.to_path_buf());
-    }
+    );
     let shard = crate::workspaces::shard(args.shard.as_deref())?;
     if !settings.workspaces.is_empty() {
         return crate::workspaces::run(&args.pipeline, &settings, shard).await;
@@ -64,6 +48,33 @@ pub(crate) fn connection(
             "--shard splits [[workspace]] entries between workers; the configuration has none",
         ));
     }
+    let (valid, token) = validated(settings)?;
+    execute(&args.pipeline, &valid, token, None).await
+}
+
+/// The checked settings of a command that talks to one workspace (`run`,
+/// `serve`), with `--api-url` and `--token-file` applied, and the token.
+pub(crate) fn connection(
+    pipeline: &PipelineArgs,
+    api_url: Option<&str>,
+    token_file: Option<&Path>,
+) -> Result<(engine::ValidSettings, SecretToken)> {
+    validated(with_connection(settings(pipeline)?, api_url, token_file))
+}
+
+/// `settings` with the `--api-url` and `--token-file` flags applied.
+fn with_connection(mut settings: Settings, api_url: Option<&str>, token_file: Option<&Path>) -> Settings {
+    if let Some(url) = api_url {
+        settings.notion.api_url = url.to_string();
+    }
+    if let Some(file) = token_file {
+        settings.notion.token_file = Some(file.to_path_buf());
+    }
+    settings
+}
+
+/// Checks `settings` (exit 2 on a bad value) and reads the token.
+fn validated(settings: Settings) -> Result<(engine::ValidSettings, SecretToken)> {
     let valid = settings.validate().map_err(|e| usage(e.to_string()))?;
     let token = read_token(valid.token_file.as_deref())?;
     Ok((valid, token))
