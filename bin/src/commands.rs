@@ -63,7 +63,11 @@ pub(crate) fn connection(
 }
 
 /// `settings` with the `--api-url` and `--token-file` flags applied.
-fn with_connection(mut settings: Settings, api_url: Option<&str>, token_file: Option<&Path>) -> Settings {
+fn with_connection(
+    mut settings: Settings,
+    api_url: Option<&str>,
+    token_file: Option<&Path>,
+) -> Settings {
     if let Some(url) = api_url {
         settings.notion.api_url = url.to_string();
     }

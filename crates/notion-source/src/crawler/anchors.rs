@@ -293,16 +293,14 @@ mod tests {
     }
 
     fn heading(id: &str, text: &str) -> Block {
-        let mut b = paragraph(id, text);
-        let BlockKind::Paragraph(t) = b.kind else {
-            unreachable!()
-        };
-        b.kind = BlockKind::Heading1(crate::model::Heading {
-            rich_text: t.rich_text,
-            color: None,
-            is_toggleable: false,
-        });
-        b
+        Block::new(
+            id,
+            BlockKind::Heading1(crate::model::Heading {
+                rich_text: vec![RichText::plain(text)],
+                color: None,
+                is_toggleable: false,
+            }),
+        )
     }
 
     fn page(id: &str) -> Block {
