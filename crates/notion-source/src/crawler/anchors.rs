@@ -104,10 +104,11 @@ pub(crate) async fn anchor(
     Ok(match_top_level(blocks, &listed))
 }
 
-/// Blocks of the same type and text score higher than blocks of the same
-/// type only; others never pair.
-const SAME_TYPE: u32 = 2;
-const SAME_TEXT: u32 = 1;
+/// Blocks of the same type and text score far higher than blocks of the
+/// same type only (one pair of the same text outweighs any number of pairs
+/// of the same type: a type-only pair never displaces it); others never pair.
+const SAME_TYPE: u32 = 1;
+const SAME_TEXT: u32 = 1_000_000;
 /// The largest stretch (read × listed blocks between two pins) aligned by
 /// dynamic programming; a larger one pairs only its common ends.
 const MAX_CELLS: usize = 4_000_000;
