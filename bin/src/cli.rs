@@ -181,6 +181,10 @@ pub struct PipelineArgs {
     /// page-as-Markdown request per page).
     #[arg(long, value_name = "STRATEGY")]
     pub fetch: Option<engine::settings::FetchStrategy>,
+    /// With --fetch markdown: top-level (list each page's top-level blocks
+    /// so chunks cite their first block) or none (chunks link to the page).
+    #[arg(long, value_name = "ANCHORS")]
+    pub anchors: Option<engine::settings::Anchors>,
     /// Rotate Parquet shards at about this size, in MB.
     #[arg(long, value_name = "MB")]
     pub shard_mb: Option<u64>,
@@ -361,7 +365,7 @@ pub struct LsArgs {
 /// every flag that has one.
 pub fn command() -> clap::Command {
     let d = engine::Settings::default();
-    let defaults: [(&str, String); 10] = [
+    let defaults: [(&str, String); 11] = [
         ("out", engine::settings::DEFAULT_OUT.to_string()),
         ("max_tokens", d.chunk.max_tokens.to_string()),
         ("overlap", d.chunk.overlap.to_string()),
@@ -377,6 +381,7 @@ pub fn command() -> clap::Command {
         ("rate", d.notion.rate.to_string()),
         ("concurrency", d.crawl.concurrency.to_string()),
         ("fetch", d.crawl.fetch.to_string()),
+        ("anchors", d.crawl.anchors.to_string()),
         ("shard_mb", d.output.shard_mb.to_string()),
     ];
     let mut command = Cli::command();

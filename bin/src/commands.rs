@@ -90,9 +90,11 @@ pub async fn demo(args: crate::cli::DemoArgs) -> Result<Outcome> {
     let crawl_minimum = match settings.crawl.fetch {
         engine::settings::FetchStrategy::Blocks => blocks.total,
         engine::settings::FetchStrategy::Markdown => {
-            workspace
-                .min_requests_markdown(MockConfig::default().markdown_block_limit)
-                .total
+            let min = workspace.min_requests_markdown(MockConfig::default().markdown_block_limit);
+            match settings.crawl.anchors {
+                engine::settings::Anchors::TopLevel => min.total_with_anchors(),
+                engine::settings::Anchors::None => min.total,
+            }
         }
     };
     let minimum = crawl_minimum + blocks.users;

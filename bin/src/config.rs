@@ -44,6 +44,7 @@ pub fn apply(settings: &mut Settings, args: &PipelineArgs) {
     }
     set(&mut settings.crawl.concurrency, args.concurrency);
     set(&mut settings.crawl.fetch, args.fetch);
+    set(&mut settings.crawl.anchors, args.anchors);
     set(&mut settings.output.shard_mb, args.shard_mb);
 }
 

@@ -15,9 +15,12 @@
 //! `--fetch markdown` crawls with the markdown strategy (one
 //! `GET /v1/pages/{id}/markdown` per page) and measures against its own
 //! minimum (`Workspace::min_requests_markdown` at the mock's block limit);
-//! it also prints the ratio to the block walk's minimum.
+//! it also prints the ratio to the block walk's minimum. `--anchors
+//! top-level` (the default) or `none` says whether the markdown strategy
+//! also lists each page's top-level blocks for citations; its minimum then
+//! counts those requests (`MarkdownMinRequests::total_with_anchors`).
 //!
-//! `cargo run --release -p benchmarks --bin crawl [-- --pages N --seed S --fetch blocks|markdown]`
+//! `cargo run --release -p benchmarks --bin crawl [-- --pages N --seed S --fetch blocks|markdown --anchors top-level|none]`
 //! (the default run takes about minimum / 3 seconds: some 34 minutes for
 //! `blocks`, 6 for `markdown`).
 
@@ -26,7 +29,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use benchmarks::LIMIT_PER_SECOND;
-use engine::settings::{FetchStrategy, fetch_for};
+use engine::settings::{Anchors, FetchStrategy, fetch_for};
 use notion_mock::{SyntheticConfig, Workspace};
 use notion_source::crawler::{CrawlConfig, CrawlEvent, CrawlProgress, Crawler};
 use tokio::sync::{Mutex, mpsc};
@@ -42,6 +45,7 @@ struct Args {
     pages: usize,
     seed: u64,
     fetch: FetchStrategy,
+    anchors: Anchors,
 }
 
 fn parse_args() -> anyhow::Result<Args> {
@@ -49,13 +53,17 @@ fn parse_args() -> anyhow::Result<Args> {
         pages: 1000,
         seed: 7,
         fetch: FetchStrategy::Blocks,
+        anchors: Anchors::default(),
     };
     for (flag, value) in benchmarks::flag_pairs()? {
         match flag.as_str() {
             "--pages" => args.pages = value.parse().context("--pages takes a number")?,
             "--seed" => args.seed = value.parse().context("--seed takes a number")?,
             "--fetch" => args.fetch = value.parse()?,
-            other => bail!("unknown flag {other} (flags: --pages N, --seed S, --fetch STRATEGY)"),
+            "--anchors" => args.anchors = value.parse()?,
+            other => bail!(
+                "unknown flag {other} (flags: --pages N, --seed S, --fetch STRATEGY, --anchors ANCHORS)"
+            ),
         }
     }
     Ok(args)
@@ -83,18 +91,29 @@ async fn main() -> anyhow::Result<()> {
         workspace.min_requests_markdown(benchmarks::notion_like_config().markdown_block_limit);
     let minimum = match args.fetch {
         FetchStrategy::Blocks => min.total,
+        FetchStrategy::Markdown if args.anchors == Anchors::TopLevel => {
+            min_markdown.total_with_anchors()
+        }
         FetchStrategy::Markdown => min_markdown.total,
     };
     let (server, client) = benchmarks::notion_like_mock(workspace).await?;
     let ideal = minimum as f64 / LIMIT_PER_SECOND;
     println!(
-        "crawl ({}): {} synthetic pages (seed {}), mock {LIMIT_PER_SECOND}/s token bucket (burst 10), log-normal latency 250 ms median; minimum {} requests = {:.0} s at the limit (block walk's minimum {}, markdown's {})",
-        args.fetch, args.pages, args.seed, minimum, ideal, min.total, min_markdown.total
+        "crawl ({}, anchors {}): {} synthetic pages (seed {}), mock {LIMIT_PER_SECOND}/s token bucket (burst 10), log-normal latency 250 ms median; minimum {} requests = {:.0} s at the limit (block walk's minimum {}, markdown's {})",
+        args.fetch,
+        args.anchors,
+        args.pages,
+        args.seed,
+        minimum,
+        ideal,
+        min.total,
+        min_markdown.total
     );
 
     let progress = Arc::new(CrawlProgress::default());
     let config = CrawlConfig {
         fetch: fetch_for(args.fetch),
+        anchors: args.anchors,
         ..CrawlConfig::default()
     };
     let crawler = Crawler::new(client.clone(), config).with_progress(progress.clone());
@@ -176,6 +195,11 @@ async fn main() -> anyhow::Result<()> {
     );
     if args.fetch == FetchStrategy::Markdown {
         println!("  markdown minimum: {min_markdown:?}");
+        let p = report.progress;
+        println!(
+            "  top-level blocks anchored / unanchored: {} / {}",
+            p.anchored, p.unanchored
+        );
     }
 
     let samples = samples.lock().await.clone();

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use futures::StreamExt;
 use notion_source::NotionClient;
 use notion_source::crawler::{
-    CrawlConfig, CrawlError, CrawlProgress, CrawlReport, Crawler, ListingMode,
+    CrawlConfig, CrawlError, CrawlProgress, CrawlReport, Crawler, FetchStrategy, ListingMode,
 };
 use serde::Serialize;
 use sink::{LocalDir, Publisher, ShardSettings, SinkConfig};
@@ -139,9 +139,13 @@ impl EngineConfig {
 
     /// What raw content depends on: a change reads every page again.
     fn fetch_fingerprint(&self, client: &NotionClient) -> String {
+        // Anchors change only what the markdown strategy reads.
+        let fetch = match self.crawl.fetch.strategy() {
+            FetchStrategy::Blocks => "blocks".to_string(),
+            FetchStrategy::Markdown => format!("markdown;anchors={}", self.crawl.anchors),
+        };
         format!(
-            "fetch={};relations={};version={}",
-            self.crawl.fetch.strategy(),
+            "fetch={fetch};relations={};version={}",
             self.crawl.complete_truncated_properties,
             client.config().notion_version
         )

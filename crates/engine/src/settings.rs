@@ -23,7 +23,7 @@ use std::time::Duration;
 use notion_source::client::{ClientConfig, DataSourceQuery, RateLimit, RetryPolicy};
 use notion_source::crawler::{CrawlConfig, Fetch, Root, normalize_id};
 
-pub use notion_source::crawler::FetchStrategy;
+pub use notion_source::crawler::{Anchors, FetchStrategy};
 use serde::{Deserialize, Serialize};
 
 /// What the crawler needs to read pages with `strategy`: the markdown
@@ -209,6 +209,10 @@ pub struct CrawlSettings {
     /// How page content is read: `blocks` (the block walk) or `markdown`
     /// (one page-as-Markdown request per page; see the README).
     pub fetch: FetchStrategy,
+    /// With `fetch = "markdown"`: `top-level` (the default) lists each
+    /// page's top-level blocks once more so chunks cite their first block,
+    /// `none` saves that request and links chunks to their page.
+    pub anchors: Anchors,
 }
 
 impl Default for CrawlSettings {
@@ -221,6 +225,7 @@ impl Default for CrawlSettings {
             full_relations: crawl.complete_truncated_properties,
             data_sources: Vec::new(),
             fetch: crawl.fetch.strategy(),
+            anchors: crawl.anchors,
         }
     }
 }
@@ -610,6 +615,7 @@ impl Settings {
             complete_truncated_properties: c.full_relations,
             data_source_queries,
             fetch: fetch_for(c.fetch),
+            anchors: c.anchors,
             ..CrawlConfig::default()
         };
 
@@ -784,6 +790,18 @@ mod tests {
         assert_eq!(valid.crawl.fetch.strategy(), FetchStrategy::Markdown);
         let error = Settings::from_toml("[crawl]\nfetch = \"walk\"").unwrap_err();
         assert!(error.message.contains("walk"), "{error}");
+    }
+
+    #[test]
+    fn anchors_are_read_and_wired_to_the_crawler() {
+        assert_eq!(Settings::default().crawl.anchors, Anchors::TopLevel);
+        let valid = Settings::from_toml("[crawl]\nfetch = \"markdown\"\nanchors = \"none\"")
+            .unwrap()
+            .validate()
+            .unwrap();
+        assert_eq!(valid.crawl.anchors, Anchors::None);
+        let error = Settings::from_toml("[crawl]\nanchors = \"all\"").unwrap_err();
+        assert!(error.message.contains("all"), "{error}");
     }
 
     #[test]

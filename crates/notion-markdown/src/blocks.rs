@@ -61,7 +61,13 @@ pub(crate) fn render<'a>(tree: &'a PageTree, ctx: &'a RenderContext) -> Rendered
     RenderedPage {
         markdown: r.w.finish(),
         title: page.title(),
-        blocks: r.spans,
+        // A block without an id (read from Markdown that gave none) has
+        // nothing to link to: no span.
+        blocks: r
+            .spans
+            .into_iter()
+            .filter(|span| !span.block_id.is_empty())
+            .collect(),
         headings: r.headings,
         properties,
         unsupported: r.unsupported,

@@ -2,11 +2,13 @@
 //! requests the mock's oracle allows (`min_requests_markdown`), the same
 //! chunk text as the block strategy (but for what the endpoint cannot carry,
 //! listed in [`EXCEPTIONS`]), truncated answers spliced back, unshared
-//! content counted, the strategy in the `pages` table, deterministic output.
+//! content counted, the strategy in the `pages` table, deterministic output;
+//! with `crawl.anchors = "top-level"`, chunks that cite the same first
+//! block as the block strategy's, in the oracle's minimum with anchors.
 
 use std::collections::{BTreeMap, HashMap};
 
-use engine::settings::{FetchStrategy, fetch_for};
+use engine::settings::{Anchors, FetchStrategy, fetch_for};
 use engine::store::Store;
 use engine::{EngineConfig, RunReport};
 use notion_mock::{MockConfig, MockServer, SyntheticConfig, Workspace};
@@ -30,10 +32,17 @@ const EXCEPTIONS: &[(&str, &str)] = &[
     ),
 ];
 
-/// An engine configuration reading pages with `fetch`.
+/// An engine configuration reading pages with `fetch`, without anchors
+/// (the markdown strategy's fewest requests).
 fn config_with(out: &std::path::Path, fetch: FetchStrategy) -> EngineConfig {
+    anchored(out, fetch, Anchors::None)
+}
+
+/// An engine configuration reading pages with `fetch` and `anchors`.
+fn anchored(out: &std::path::Path, fetch: FetchStrategy, anchors: Anchors) -> EngineConfig {
     let mut config = config(out);
     config.crawl.fetch = fetch_for(fetch);
+    config.crawl.anchors = anchors;
     config
 }
 
@@ -70,9 +79,20 @@ async fn crawl(
     block_limit: usize,
     concurrency: usize,
 ) -> (RunReport, HashMap<String, u64>, u64, tempfile::TempDir) {
+    crawl_anchored(ws, fetch, Anchors::None, block_limit, concurrency).await
+}
+
+/// [`crawl`] with `anchors`.
+async fn crawl_anchored(
+    ws: &Workspace,
+    fetch: FetchStrategy,
+    anchors: Anchors,
+    block_limit: usize,
+    concurrency: usize,
+) -> (RunReport, HashMap<String, u64>, u64, tempfile::TempDir) {
     let server = mock_cut(ws.clone(), block_limit).await;
     let out = tempfile::tempdir().unwrap();
-    let mut config = config_with(out.path(), fetch);
+    let mut config = anchored(out.path(), fetch, anchors);
     config.crawl.pages_in_flight = concurrency;
     let report = run_pipeline(&server, config).await;
     let stats = server.stats();
@@ -299,4 +319,155 @@ async fn switching_strategy_reads_again_and_leaves_no_duplicate_chunks() {
             .flatten()
             .all(|f| *f == FetchStrategy::Markdown)
     );
+}
+
+/// Each page's chunks, in chunk order.
+fn chunks_by_page(out: &std::path::Path) -> BTreeMap<String, Vec<sink::ChunkRecord>> {
+    let mut by_page: BTreeMap<String, Vec<sink::ChunkRecord>> = BTreeMap::new();
+    for c in chunks(out) {
+        by_page.entry(c.page_id.clone()).or_default().push(c);
+    }
+    for cs in by_page.values_mut() {
+        cs.sort_by_key(|c| c.chunk_index);
+    }
+    by_page
+}
+
+/// Compares the chunks of the markdown strategy with anchors to the block
+/// strategy's: every chunk with the same text whose first block (in the
+/// block strategy) is a top-level block cites that block and links to it.
+/// Returns how many chunks were compared, and how many of the block
+/// strategy's chunks start in a top-level block.
+fn same_citations(
+    ws: &Workspace,
+    blocks: &std::path::Path,
+    markdown: &std::path::Path,
+) -> (usize, usize) {
+    let (b, m) = (chunks_by_page(blocks), chunks_by_page(markdown));
+    let (mut compared, mut top) = (0, 0);
+    for (page_id, bs) in &b {
+        let top_level: Vec<String> = ws.page_tree_json(page_id).unwrap()["blocks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| b["id"].as_str().unwrap().to_string())
+            .collect();
+        let ms = &m[page_id];
+        for (bc, mc) in bs.iter().zip(ms) {
+            let Some(first) = bc.block_ids.first() else {
+                continue;
+            };
+            if !top_level.contains(first) {
+                continue;
+            }
+            top += 1;
+            if normalize(&bc.text) != normalize(&mc.text) {
+                continue;
+            }
+            assert_eq!(
+                mc.block_ids.first(),
+                Some(first),
+                "page {page_id}, chunk {}: {:?}",
+                bc.chunk_index,
+                mc.text
+            );
+            assert_eq!(mc.url, bc.url, "page {page_id}, chunk {}", bc.chunk_index);
+            compared += 1;
+        }
+    }
+    (compared, top)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn anchors_cite_the_block_strategys_first_blocks_in_the_fewest_requests() {
+    let ws = Workspace::kitchen_sink();
+    let (_, _, _, blocks_out) = crawl(&ws, FetchStrategy::Blocks, 20_000, 8).await;
+    let (report, per_endpoint, total, out) =
+        crawl_anchored(&ws, FetchStrategy::Markdown, Anchors::TopLevel, 20_000, 8).await;
+    let min = ws.min_requests_markdown(20_000);
+    assert!(min.anchors > 0, "{min:?}");
+    assert_eq!(
+        total,
+        min.total_with_anchors() + ws.min_requests().users,
+        "requests per endpoint: {per_endpoint:?}, oracle: {min:?}"
+    );
+    assert!(
+        report.crawl.failures.is_empty(),
+        "{:?}",
+        report.crawl.failures
+    );
+    let progress = report.crawl.progress;
+    assert!(progress.anchored > 0, "{progress:?}");
+    assert_eq!(progress.unanchored, 0, "{progress:?}");
+    // Chunks whose text differs (the listed exceptions) are not compared.
+    let (compared, top) = same_citations(&ws, blocks_out.path(), out.path());
+    assert!(
+        compared > 0 && compared * 10 >= top * 9,
+        "{compared} of {top} chunks compared"
+    );
+    same_text(&ws, blocks_out.path(), out.path());
+
+    // Answers cut short and spliced back: the spliced blocks are anchored too.
+    let ws = Workspace::synthetic(&SyntheticConfig {
+        pages: 60,
+        seed: 9,
+        large_page_share: 0.1,
+        ..SyntheticConfig::default()
+    });
+    let limit = 40;
+    let (_, _, _, blocks_out) = crawl(&ws, FetchStrategy::Blocks, limit, 8).await;
+    let (report, per_endpoint, total, out) =
+        crawl_anchored(&ws, FetchStrategy::Markdown, Anchors::TopLevel, limit, 8).await;
+    let min = ws.min_requests_markdown(limit);
+    assert!(min.refetch_markdown > 0, "{min:?}");
+    assert_eq!(
+        total,
+        min.total_with_anchors() + ws.min_requests().users,
+        "requests per endpoint: {per_endpoint:?}, oracle: {min:?}"
+    );
+    assert_eq!(report.crawl.progress.unanchored, 0);
+    // Chunks whose text differs (the listed exceptions) are not compared.
+    let (compared, top) = same_citations(&ws, blocks_out.path(), out.path());
+    assert!(
+        compared > 0 && compared * 10 >= top * 9,
+        "{compared} of {top} chunks compared"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_anchors_chunks_link_to_their_page() {
+    let ws = Workspace::kitchen_sink();
+    let (report, per_endpoint, _, out) =
+        crawl_anchored(&ws, FetchStrategy::Markdown, Anchors::None, 20_000, 8).await;
+    assert_eq!(
+        per_endpoint
+            .get("GET /v1/blocks/{id}/children")
+            .copied()
+            .unwrap_or(0),
+        ws.min_requests_markdown(20_000).block_children,
+        "no anchors listing: {per_endpoint:?}"
+    );
+    assert_eq!(
+        (
+            report.crawl.progress.anchored,
+            report.crawl.progress.unanchored
+        ),
+        (0, 0)
+    );
+    let all = chunks(out.path());
+    let at_page = all.iter().filter(|c| c.url == c.page_url).count();
+    for c in &all {
+        assert!(
+            c.block_ids.iter().all(|id| !id.is_empty()),
+            "{:?}",
+            c.block_ids
+        );
+        assert!(!c.url.ends_with('#'), "{}", c.url);
+        if c.block_ids.is_empty() {
+            assert_eq!(c.url, c.page_url);
+        }
+    }
+    // Only blocks the Markdown names (child pages, synced blocks, blocks
+    // read again) have an id: most chunks link to their page.
+    assert!(at_page * 2 > all.len(), "{at_page} of {}", all.len());
 }

@@ -100,12 +100,11 @@ impl Document {
         PageTree { page, blocks }
     }
 
-    /// Renders the page as [`crate::render_page`] does; block spans are kept
-    /// only for blocks with ids.
+    /// Renders the page as [`crate::render_page`] does (which gives spans
+    /// only to blocks with ids).
     pub fn render(&self, page: &Page, ctx: &RenderContext) -> Converted {
         let tree = self.clone().into_tree(page.clone());
-        let mut rendered = crate::render_page(&tree, ctx);
-        rendered.blocks.retain(|span| !span.block_id.is_empty());
+        let rendered = crate::render_page(&tree, ctx);
         Converted {
             page: rendered,
             child_pages: self.child_pages.clone(),

@@ -27,6 +27,10 @@ const PAGE_SIZE: u64 = 100;
 /// - `block_children`: for those blocks that have children, the children
 ///   requests of a block walk of their subtrees (`ceil(children / 100)` per
 ///   block with children; a synced copy reads its original's).
+/// - `anchors`: with `crawl.anchors = "top-level"`, a
+///   `GET /v1/blocks/{page}/children` per 100 top-level blocks of every
+///   crawled page that has any (none for an empty page). Not in `total`:
+///   [`total_with_anchors`](Self::total_with_anchors) adds it.
 ///
 /// A block id met on several pages (in a synced block) is read once.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -47,8 +51,17 @@ pub struct MarkdownMinRequests {
     pub retrieve_block: u64,
     /// `GET /v1/blocks/{id}/children` requests beneath those.
     pub block_children: u64,
-    /// The sum of all of the above.
+    /// `GET /v1/blocks/{page}/children` requests for top-level anchors (not in `total`).
+    pub anchors: u64,
+    /// The sum of all of the above but `anchors`.
     pub total: u64,
+}
+
+impl MarkdownMinRequests {
+    /// The fewest requests with `crawl.anchors = "top-level"`.
+    pub fn total_with_anchors(&self) -> u64 {
+        self.total + self.anchors
+    }
 }
 
 impl Workspace {
@@ -68,6 +81,9 @@ impl Workspace {
         let mut walked: HashSet<String> = HashSet::new();
         for page in &crawl.pages {
             min.page_markdown += 1;
+            if let Some(node) = self.node(page) {
+                min.anchors += (self.child_ids(&node).len() as u64).div_ceil(PAGE_SIZE);
+            }
             let mut pending = vec![page.clone()];
             while let Some(id) = pending.pop() {
                 let Some(answer) = answer(self, &id, Syntax::V2, block_limit) else {

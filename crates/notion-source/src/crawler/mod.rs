@@ -22,7 +22,10 @@
 //!   module), read into the same blocks by a [`MarkdownReader`]. With
 //!   `markdown`, child pages found in pages wait until the listings end, so
 //!   a page search lists always gets the listing's metadata (a `<page>` tag
-//!   has no edit times).
+//!   has no edit times). With [`CrawlConfig::anchors`] at
+//!   [`Anchors::TopLevel`], the page's top-level blocks are listed once more
+//!   and their ids given to the blocks the Markdown gave (the `anchors`
+//!   module), so chunks cite blocks.
 //! - Budget kept busy: up to `pages_in_flight` pages are read at once, each
 //!   with all its containers of a level requested together; every request
 //!   waits for the client's one rate limiter.
@@ -45,6 +48,7 @@
 //!   fires (a `Retry-After` pause included), and [`Crawler::run`] returns
 //!   with `cancelled: true`.
 
+mod anchors;
 mod frontier;
 mod ids;
 mod listing;
@@ -64,6 +68,7 @@ use tokio_util::sync::CancellationToken;
 use crate::client::{ClientError, DataSourceQuery, NotionClient};
 use crate::model::{Page, PageTree};
 
+pub use anchors::{Anchors, UnknownAnchors};
 pub use ids::{Root, normalize_id};
 pub use markdown::{
     Fetch, FetchStrategy, MARKDOWN_VERSION, MarkdownDocument, MarkdownReader, PlaceholderRef,
@@ -112,6 +117,10 @@ pub struct CrawlConfig {
     /// How page content is read: the block walk, or the markdown endpoint
     /// (`crawl.fetch`).
     pub fetch: Fetch,
+    /// With the markdown strategy, whether top-level blocks get their ids
+    /// from a block-children listing (`crawl.anchors`); the block walk has
+    /// them all.
+    pub anchors: Anchors,
 }
 
 impl std::fmt::Debug for dyn PagePlanner {
@@ -133,6 +142,7 @@ impl Default for CrawlConfig {
             seed_pages: Vec::new(),
             follow_children: true,
             fetch: Fetch::Blocks,
+            anchors: Anchors::default(),
         }
     }
 }
@@ -292,6 +302,7 @@ impl Crawler {
                     client.clone(),
                     Readers {
                         fetch: self.config.fetch.clone(),
+                        anchors: self.config.anchors,
                         synced: synced.clone(),
                         refetched: refetched.clone(),
                     },
@@ -414,6 +425,7 @@ async fn send_all(events: &mpsc::Sender<CrawlEvent>, outbox: &mut Vec<CrawlEvent
 /// How a page task reads content, with the caches shared by all of them.
 struct Readers {
     fetch: Fetch,
+    anchors: Anchors,
     synced: SyncedCache,
     refetched: RefetchCache,
 }
@@ -439,6 +451,7 @@ async fn read_page(
         }
         let Readers {
             fetch,
+            anchors,
             synced,
             refetched,
         } = &readers;
@@ -453,9 +466,14 @@ async fn read_page(
                 Ok::<Read, tree::FetchError>((read.blocks, not_shared))
             }
             Fetch::Markdown(reader) => {
-                let read =
+                let mut read =
                     markdown::read_page(&client, reader.as_ref(), refetched, synced, page.clone())
                         .await?;
+                if *anchors == Anchors::TopLevel {
+                    let m = anchors::anchor(&client, &page.id, &mut read.tree.blocks).await?;
+                    progress.add(Counter::Anchored, m.matched);
+                    progress.add(Counter::Unanchored, m.unmatched);
+                }
                 Ok((read.tree.blocks, read.not_shared))
             }
         }

@@ -17,6 +17,8 @@ pub struct CrawlProgress {
     queued: AtomicU64,
     data_sources: AtomicU64,
     malformed_values: AtomicU64,
+    anchored: AtomicU64,
+    unanchored: AtomicU64,
     listing_done: AtomicBool,
 }
 
@@ -44,6 +46,13 @@ pub struct ProgressSnapshot {
     /// Values in the pages handed on that did not parse and were kept raw
     /// (a malformed cover, a property value of the wrong shape...).
     pub malformed_values: u64,
+    /// Top-level blocks read through the markdown endpoint that got their
+    /// block id from the anchors listing (`crawl.anchors = "top-level"`).
+    pub anchored: u64,
+    /// Top-level blocks read through the markdown endpoint that the anchors
+    /// listing had no partner for: they keep no id (chunks in them link to
+    /// the page).
+    pub unanchored: u64,
     /// Whether every listing (search, queries) has finished.
     pub listing_done: bool,
 }
@@ -58,6 +67,8 @@ pub(crate) enum Counter {
     Blocks,
     DataSources,
     MalformedValues,
+    Anchored,
+    Unanchored,
 }
 
 impl CrawlProgress {
@@ -75,6 +86,8 @@ impl CrawlProgress {
             queued: get(&self.queued),
             data_sources: get(&self.data_sources),
             malformed_values: get(&self.malformed_values),
+            anchored: get(&self.anchored),
+            unanchored: get(&self.unanchored),
             listing_done: self.listing_done.load(Ordering::Relaxed),
         }
     }
@@ -89,6 +102,8 @@ impl CrawlProgress {
             Counter::Blocks => &self.blocks,
             Counter::DataSources => &self.data_sources,
             Counter::MalformedValues => &self.malformed_values,
+            Counter::Anchored => &self.anchored,
+            Counter::Unanchored => &self.unanchored,
         };
         cell.fetch_add(n, Ordering::Relaxed);
     }
