@@ -11,9 +11,9 @@ pub mod config;
 pub mod exit;
 pub mod logging;
 pub mod progress;
-pub mod serve;
 #[cfg(feature = "upload")]
 pub mod selftest;
+pub mod serve;
 pub mod summary;
 pub mod tree;
 #[cfg(feature = "upload")]

@@ -19,8 +19,6 @@ use crate::contract::assert_read_exactly;
 use crate::support::{TOKEN, binary, change_sets, chunks, config, fast_client, mock, run_pipeline};
 
 const HOOK_TOKEN: &str = "secret_webhook_verification_e2e";
-const RETRIEVE_PAGE: &str = "GET /v1/pages/{id}";
-const BLOCK_CHILDREN: &str = "GET /v1/blocks/{id}/children";
 const QUERY_DATA_SOURCE: &str = "POST /v1/data_sources/{id}/query";
 
 /// A `serve` running in-process on a free port.
