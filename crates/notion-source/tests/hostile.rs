@@ -107,7 +107,7 @@ async fn crawl(client: NotionClient, config: CrawlConfig, cancel: CancellationTo
     let (mut trees, mut failed) = (Vec::new(), Vec::new());
     while let Some(event) = rx.recv().await {
         match event {
-            CrawlEvent::Page(tree) => trees.push(*tree),
+            CrawlEvent::Page(tree, _) => trees.push(*tree),
             CrawlEvent::Failed(failure) => failed.push(failure),
             CrawlEvent::Skipped(_) | CrawlEvent::Unchanged(_) => {}
         }

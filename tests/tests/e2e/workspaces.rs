@@ -121,6 +121,30 @@ async fn three_workspaces_in_one_run_give_the_rows_of_three_separate_runs() {
         );
     }
     read_as_one_table(&out);
+    // `ls OUT` lists every workspace's current shards.
+    let listed = Command::new(support::binary())
+        .arg("ls")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(
+        listed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&listed.stderr)
+    );
+    let listed = String::from_utf8(listed.stdout).unwrap();
+    for name in NAMES {
+        let partition = out.join(format!("workspace={name}"));
+        let shards = listed
+            .lines()
+            .filter(|l| Path::new(l).starts_with(&partition))
+            .count();
+        assert_eq!(
+            shards,
+            support::shard_count(&partition),
+            "workspace {name}'s current shards: {listed}"
+        );
+    }
     for server in servers {
         server.stop().await;
     }
