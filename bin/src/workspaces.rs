@@ -44,7 +44,15 @@ pub struct WorkspaceResult {
 struct Report<'a> {
     outcome: Outcome,
     exit_code: u8,
+    pages_in_memory: PagesInMemory,
     workspaces: &'a [WorkspaceResult],
+}
+
+/// The shared page budget and the most pages it held at once.
+#[derive(Debug, Serialize)]
+struct PagesInMemory {
+    budget: usize,
+    peak: usize,
 }
 
 /// The shard this worker runs: `--shard I/N`, else Kubernetes'
@@ -140,6 +148,10 @@ pub async fn run(
         );
     }
     let outcome = combine(results.iter().map(|r| r.outcome));
+    let pages_in_memory = PagesInMemory {
+        budget: bounds.pages.pages(),
+        peak: bounds.pages.peak(),
+    };
     if args.json {
         use std::io::Write;
         let mut out = std::io::stdout().lock();
@@ -148,12 +160,17 @@ pub async fn run(
             &Report {
                 outcome,
                 exit_code: outcome.code(),
+                pages_in_memory,
                 workspaces: &results,
             },
         )?;
         writeln!(out)?;
     } else {
         print_table(&results, outcome);
+        eprintln!(
+            "pages in memory: at most {} at once (--pages-in-memory {})",
+            pages_in_memory.peak, pages_in_memory.budget
+        );
     }
     Ok(outcome)
 }

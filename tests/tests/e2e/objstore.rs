@@ -605,10 +605,9 @@ fn ls_over_a_many_workspace_root_lists_every_partitions_current_shards() {
         );
         expected.extend(lines);
     }
+    // A workspace on its first night: leased, nothing published yet.
     let pending = moto.output(&format!("{root}/workspace=initech"), &dir.path().join("i"));
-    pending
-        .stage(Staged::Snapshot, "20260101T000000002Z-cccccc")
-        .unwrap();
+    pending.acquire_lease("worker").unwrap();
 
     let (code, lines, stderr) = ls(root);
     assert_eq!(code, Some(0), "{stderr}");

@@ -71,8 +71,10 @@ async fn three_workspaces_in_one_run_give_the_rows_of_three_separate_runs() {
     let out = dir.path().join("out");
     let config = config_file(dir.path(), &servers);
     let mut command = Command::new(support::binary());
+    // Two pages in memory for the three workspaces together: they take
+    // turns page by page, and write what separate runs write.
     command
-        .args(["run", "--no-progress", "--config"])
+        .args(["run", "--no-progress", "--pages-in-memory", "2", "--config"])
         .arg(&config)
         .arg("--out")
         .arg(&out);
@@ -85,6 +87,16 @@ async fn three_workspaces_in_one_run_give_the_rows_of_three_separate_runs() {
     for name in NAMES {
         assert!(stderr.contains(name), "a line per workspace: {stderr}");
     }
+    let peak: usize = stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("pages in memory: at most "))
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("the run reports its pages in memory: {stderr}"));
+    assert!(
+        (1..=2).contains(&peak),
+        "peak {peak} pages in memory, budget 2"
+    );
 
     for (i, (name, server)) in NAMES.iter().zip(&servers).enumerate() {
         let alone = dir.path().join(format!("alone-{name}"));

@@ -25,6 +25,7 @@
 //! ```
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
@@ -33,6 +34,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 pub struct PageBudget {
     places: Arc<Semaphore>,
     pages: usize,
+    peak: Arc<AtomicUsize>,
 }
 
 /// One page's place in a [`PageBudget`] (or no budget at all), given back
@@ -51,6 +53,7 @@ impl PageBudget {
         PageBudget {
             places: Arc::new(Semaphore::new(pages)),
             pages,
+            peak: Arc::default(),
         }
     }
 
@@ -64,6 +67,12 @@ impl PageBudget {
         self.pages - self.places.available_permits()
     }
 
+    /// The most places taken at once so far (to size the budget: a peak
+    /// well below it means memory to spare, at it that pages waited).
+    pub fn peak(&self) -> usize {
+        self.peak.load(Ordering::Relaxed)
+    }
+
     /// Waits for a place (first come, first served).
     pub async fn hold(&self) -> PageHold {
         let permit = self
@@ -72,16 +81,18 @@ impl PageBudget {
             .acquire_owned()
             .await
             .expect("a page budget's semaphore is never closed");
-        PageHold(Some(permit))
+        self.taken(permit)
     }
 
     /// A place if one is free now.
     pub fn try_hold(&self) -> Option<PageHold> {
-        self.places
-            .clone()
-            .try_acquire_owned()
-            .ok()
-            .map(|permit| PageHold(Some(permit)))
+        let permit = self.places.clone().try_acquire_owned().ok()?;
+        Some(self.taken(permit))
+    }
+
+    fn taken(&self, permit: OwnedSemaphorePermit) -> PageHold {
+        self.peak.fetch_max(self.held(), Ordering::Relaxed);
+        PageHold(Some(permit))
     }
 }
 
@@ -120,6 +131,11 @@ mod tests {
         drop(holds);
         let _late = waiter.await.unwrap();
         assert_eq!(budget.held(), 1);
+        assert_eq!(
+            other.peak(),
+            3,
+            "the most taken at once, seen by every clone"
+        );
     }
 
     #[tokio::test]
