@@ -20,7 +20,7 @@ use notion_source::model::{Block, BlockKind, Marker, PageTree, PropertyKind};
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
-mod common;
+use crate::common;
 use common::{Logs, expected_tree, page_titled, shape};
 
 const TOKEN: &str = "secret_mock_token";

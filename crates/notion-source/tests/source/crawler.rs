@@ -10,7 +10,7 @@ use notion_source::model::PageTree;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-mod common;
+use crate::common;
 use common::{expected_tree, page_titled, shape};
 
 fn client(server: &MockServer) -> NotionClient {
