@@ -73,6 +73,24 @@ async fn main() -> anyhow::Result<()> {
     let server = MockServer::start_many(tenants).await?;
     let served_mb = benchmarks::proc_status_mb("VmRSS");
     let dir = tempfile::tempdir()?;
+    // Resident memory over the run, and the pages held then (where the
+    // memory goes: crawl, build, export).
+    let samples = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sampler = tokio::spawn({
+        let (samples, bounds) = (samples.clone(), bounds.clone());
+        async move {
+            let started = Instant::now();
+            loop {
+                let rss = benchmarks::proc_status_mb("VmRSS");
+                samples.lock().unwrap().push((
+                    started.elapsed().as_secs_f64(),
+                    rss,
+                    bounds.pages.held(),
+                ));
+                tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+            }
+        }
+    });
     let cpu_before = cpu_seconds();
     let started = Instant::now();
     let mut tasks = Vec::new();
@@ -108,6 +126,7 @@ async fn main() -> anyhow::Result<()> {
         })
         .collect();
     let wall = started.elapsed().as_secs_f64();
+    sampler.abort();
     let cpu = cpu_seconds() - cpu_before;
     let peak_mb = benchmarks::proc_status_mb("VmHWM");
     rates.sort_by(f64::total_cmp);
@@ -131,6 +150,18 @@ async fn main() -> anyhow::Result<()> {
     println!(
         "memory: idle {idle_mb:.0} MB, with the mocks {served_mb:.0} MB, peak {peak_mb:.0} MB: {:.2} MB per workspace above the loaded mocks",
         (peak_mb - served_mb) / workspaces as f64
+    );
+    let samples = samples.lock().unwrap().clone();
+    let step = (samples.len() / 12).max(1);
+    let series: Vec<String> = samples
+        .iter()
+        .step_by(step)
+        .map(|(t, rss, held)| format!("{t:.0}s {rss:.0}MB/{held}p"))
+        .collect();
+    println!(
+        "memory over time (resident, pages held): {}; most pages held at once {}",
+        series.join(", "),
+        bounds.pages.peak()
     );
     let limited: u64 = (0..workspaces)
         .filter_map(|i| server.stats_of(i))
