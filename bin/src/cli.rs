@@ -216,9 +216,19 @@ pub struct RunArgs {
     /// With `[[workspace]]` entries: crawl at most N workspaces at once (the
     /// others wait their turn), a global bound on pages in memory of N times
     /// the per-workspace cost (README, "Sizing") [default: all at once].
+    /// `--pages-in-memory` bounds pages across them whatever N is.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub workspaces_at_once: Option<u32>,
+    /// With `[[workspace]]` entries: at most N pages in memory across all
+    /// workspaces (being read, waiting to be stored, being built); memory is
+    /// then N pages plus a fixed cost per workspace (README, "Sizing").
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_PAGES_IN_MEMORY,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub pages_in_memory: u32,
 }
+
+/// The default of `run --pages-in-memory`.
+pub const DEFAULT_PAGES_IN_MEMORY: u32 = 1000;
 
 /// Flags of `serve`.
 #[derive(Debug, Args)]

@@ -38,8 +38,11 @@ pub async fn run(args: RunArgs) -> Result<Outcome> {
     let settings = with_connection(settings(&args.pipeline)?, &args.connection);
     let shard = crate::workspaces::shard(args.shard.as_deref())?;
     if !settings.workspaces.is_empty() {
-        return crate::workspaces::run(&args.pipeline, &settings, shard, args.workspaces_at_once)
-            .await;
+        let limits = crate::workspaces::Limits {
+            at_once: args.workspaces_at_once,
+            pages_in_memory: args.pages_in_memory,
+        };
+        return crate::workspaces::run(&args.pipeline, &settings, shard, limits).await;
     }
     if shard.is_some() {
         return Err(usage(
@@ -204,13 +207,48 @@ pub async fn mock(args: crate::cli::MockArgs) -> Result<Outcome> {
 }
 
 /// `notion-ingest ls OUT`: the current snapshot's shards, one path or URL
-/// a line (chunks, then pages), for readers that take a list of files.
+/// a line (chunks, then pages), for readers that take a list of files. A
+/// many-workspace root (`OUT/workspace=<name>/…`) lists every partition's
+/// current shards, partition by partition.
 pub fn ls(args: crate::cli::LsArgs) -> Result<Outcome> {
     use std::io::Write;
 
-    let target =
-        engine::settings::OutputTarget::parse(&args.out).map_err(|e| usage(e.to_string()))?;
-    let publisher: Box<dyn sink::Publisher> = match &target {
+    let root = args.out.trim_end_matches('/');
+    let mut urls = Vec::new();
+    let mut unpublished = Vec::new();
+    let publisher = publisher_at(root)?;
+    urls.extend(publisher.shard_urls()?);
+    if urls.is_empty() {
+        for partition in publisher.partitions()? {
+            let found = publisher_at(&format!("{root}/{partition}"))?.shard_urls()?;
+            if found.is_empty() {
+                unpublished.push(partition);
+            } else {
+                eprintln!("{partition}: {} shards", found.len());
+                urls.extend(found);
+            }
+        }
+    }
+    if !unpublished.is_empty() {
+        eprintln!("nothing published yet in {}", unpublished.join(", "));
+    }
+    if urls.is_empty() {
+        eprintln!("nothing published at {root}");
+        return Ok(Outcome::Error);
+    }
+    let mut stdout = std::io::stdout().lock();
+    for url in urls {
+        if writeln!(stdout, "{url}").is_err() {
+            break;
+        }
+    }
+    Ok(Outcome::Success)
+}
+
+/// A publisher reading the output at `out` (a directory or a URL).
+fn publisher_at(out: &str) -> Result<Box<dyn sink::Publisher>> {
+    let target = engine::settings::OutputTarget::parse(out).map_err(|e| usage(e.to_string()))?;
+    Ok(match &target {
         engine::settings::OutputTarget::Local(dir) => Box::new(sink::LocalDir::new(dir, 2)),
         #[cfg(feature = "object-store")]
         engine::settings::OutputTarget::Object(url) => Box::new(
@@ -221,19 +259,7 @@ pub fn ls(args: crate::cli::LsArgs) -> Result<Outcome> {
         engine::settings::OutputTarget::Object(url) => {
             return Err(usage(format!("{url}: this build has no object storage")));
         }
-    };
-    let urls = publisher.shard_urls()?;
-    if urls.is_empty() {
-        eprintln!("nothing published at {}", target.display());
-        return Ok(Outcome::Error);
-    }
-    let mut stdout = std::io::stdout().lock();
-    for url in urls {
-        if writeln!(stdout, "{url}").is_err() {
-            break;
-        }
-    }
-    Ok(Outcome::Success)
+    })
 }
 
 /// `notion-ingest inspect OUT`.

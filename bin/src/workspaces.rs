@@ -5,13 +5,17 @@
 //! line per workspace at the end, and one exit code for all: success when
 //! every workspace succeeded, the common code when all ended alike, else
 //! partial failure (5) if any succeeded.
+//!
+//! Memory: every workspace's pages share one budget (`--pages-in-memory`,
+//! an [`engine::SharedBounds`]), and exports take turns, no more at once
+//! than the machine has cores; what remains per workspace is a fixed cost.
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::Result;
 use engine::settings::Shard;
-use engine::{EngineConfig, RunOptions, Settings, ValidSettings};
+use engine::{EngineConfig, RunOptions, Settings, SharedBounds, ValidSettings};
 use notion_source::client::{NotionClient, SecretToken};
 use serde::Serialize;
 use tokio::sync::Semaphore;
@@ -40,7 +44,15 @@ pub struct WorkspaceResult {
 struct Report<'a> {
     outcome: Outcome,
     exit_code: u8,
+    pages_in_memory: PagesInMemory,
     workspaces: &'a [WorkspaceResult],
+}
+
+/// The shared page budget and the most pages it held at once.
+#[derive(Debug, Serialize)]
+struct PagesInMemory {
+    budget: usize,
+    peak: usize,
 }
 
 /// The shard this worker runs: `--shard I/N`, else Kubernetes'
@@ -62,13 +74,22 @@ pub fn shard(flag: Option<&str>) -> Result<Option<Shard>> {
         .map_err(|e| usage(format!("JOB_COMPLETION_INDEX / NOTION_INGEST_SHARDS: {e}")))
 }
 
+/// How many workspaces, and pages, at once.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Workspaces crawled at once (all when `None`).
+    pub at_once: Option<u32>,
+    /// Pages in memory across all workspaces.
+    pub pages_in_memory: u32,
+}
+
 /// Runs every `[[workspace]]` of `settings` (those of `shard`, if given)
-/// concurrently, at most `at_once` at a time (all when `None`).
+/// concurrently within `limits`.
 pub async fn run(
     args: &PipelineArgs,
     settings: &Settings,
     shard: Option<Shard>,
-    at_once: Option<u32>,
+    limits: Limits,
 ) -> Result<Outcome> {
     let mut all = settings.per_workspace().map_err(|e| usage(e.to_string()))?;
     let entries: Vec<_> = settings
@@ -97,10 +118,12 @@ pub async fn run(
     let args_full = args.full;
     let cancel = CancellationToken::new();
     spawn_signal_handler(cancel.clone(), STOPPING_RUN);
-    // The global bound: a workspace crawls only with a permit, so pages in
-    // memory stay within `at_once` times one workspace's bound.
+    // The global bounds: pages in memory across every workspace, exports
+    // (CPU-bound Parquet encoding) no more at once than cores; and, when
+    // asked, workspaces at once (a workspace runs only with a permit).
+    let bounds = SharedBounds::new(limits.pages_in_memory as usize, cores());
     let permits = Arc::new(Semaphore::new(
-        at_once.map_or(prepared.len().max(1), |n| n as usize),
+        limits.at_once.map_or(prepared.len().max(1), |n| n as usize),
     ));
     let tasks: Vec<_> = prepared
         .into_iter()
@@ -110,9 +133,10 @@ pub async fn run(
             // never stops the others; Ctrl-C stops all.
             let cancel = cancel.child_token();
             let permits = permits.clone();
+            let bounds = bounds.clone();
             tokio::spawn(async move {
                 let _permit = permits.acquire_owned().await;
-                run_one(name, valid, token, args_full, cancel).await
+                run_one(name, valid, token, args_full, cancel, bounds).await
             })
         })
         .collect();
@@ -124,6 +148,10 @@ pub async fn run(
         );
     }
     let outcome = combine(results.iter().map(|r| r.outcome));
+    let pages_in_memory = PagesInMemory {
+        budget: bounds.pages.pages(),
+        peak: bounds.pages.peak(),
+    };
     if args.json {
         use std::io::Write;
         let mut out = std::io::stdout().lock();
@@ -132,12 +160,17 @@ pub async fn run(
             &Report {
                 outcome,
                 exit_code: outcome.code(),
+                pages_in_memory,
                 workspaces: &results,
             },
         )?;
         writeln!(out)?;
     } else {
         print_table(&results, outcome);
+        eprintln!(
+            "pages in memory: at most {} at once (--pages-in-memory {})",
+            pages_in_memory.peak, pages_in_memory.budget
+        );
     }
     Ok(outcome)
 }
@@ -165,6 +198,7 @@ async fn run_one(
     token: Result<SecretToken>,
     full: bool,
     cancel: CancellationToken,
+    bounds: SharedBounds,
 ) -> WorkspaceResult {
     let context = format!("workspace {name}: ");
     let failed = |outcome: Outcome| WorkspaceResult {
@@ -197,6 +231,7 @@ async fn run_one(
     let options = RunOptions {
         full,
         cancel,
+        bounds: Some(bounds),
         ..RunOptions::default()
     };
     match engine::run(client, config, options).await {
@@ -218,6 +253,11 @@ async fn run_one(
             }
         },
     }
+}
+
+/// The machine's cores (exports at once).
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get())
 }
 
 /// One exit code for many workspaces: success when all succeeded; the

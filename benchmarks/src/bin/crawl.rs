@@ -126,7 +126,7 @@ async fn main() -> anyhow::Result<()> {
     let (mut pages, mut failed, mut skipped, mut first_page) = (0u64, 0u64, 0u64, None);
     while let Some(event) = rx.recv().await {
         match event {
-            CrawlEvent::Page(_) => {
+            CrawlEvent::Page(..) => {
                 pages += 1;
                 first_page.get_or_insert_with(|| started.elapsed());
             }

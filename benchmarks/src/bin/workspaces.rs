@@ -5,15 +5,19 @@
 //! serves many integrations (`MockServer::start_many`: each workspace its
 //! own token, its own 3 requests/s token bucket and 250 ms median latency), are
 //! crawled concurrently in this process by `engine::run`, each with its own
-//! client at the default pace, into its own output directory — what `run`
-//! does with `[[workspace]]` entries. The mocks run in this process too, so
-//! the CPU figure includes serving (an upper bound for the crawler alone).
+//! client at the default pace, into its own output directory, all sharing
+//! one [`engine::SharedBounds`] (pages in memory, exports at once) — what
+//! `run` does with `[[workspace]]` entries. The mocks run in this process
+//! too, so the CPU figure includes serving (an upper bound for the crawler
+//! alone).
 //!
-//! Reports: wall time, requests, the rate each workspace achieved against
-//! its 3/s, CPU seconds (user + system, `/proc/self/stat`) and peak resident
-//! memory (`VmHWM`) above the idle process, per workspace.
+//! Reports: wall time, requests, the rate each workspace's crawl achieved
+//! against its 3/s (requests over the span between its first and last
+//! request, as its mock saw them), CPU seconds (user + system,
+//! `/proc/self/stat`) and peak resident memory (`VmHWM`) above the process
+//! with its mocks loaded, per workspace.
 //!
-//! `cargo run --release -p benchmarks --bin workspaces [-- --workspaces 200 --pages 10]`
+//! `cargo run --release -p benchmarks --bin workspaces [-- --workspaces 200 --pages 10 --pages-in-memory 1000]`
 
 use std::time::Instant;
 
@@ -36,14 +40,21 @@ fn cpu_seconds() -> f64 {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let (mut workspaces, mut pages) = (200usize, 10usize);
+    let (mut workspaces, mut pages, mut pages_in_memory) = (200usize, 10usize, 1000usize);
     for (flag, value) in benchmarks::flag_pairs()? {
         match flag.as_str() {
             "--workspaces" => workspaces = value.parse().context("--workspaces N")?,
             "--pages" => pages = value.parse().context("--pages N")?,
-            other => bail!("unknown flag {other} (flags: --workspaces N, --pages N)"),
+            "--pages-in-memory" => {
+                pages_in_memory = value.parse().context("--pages-in-memory N")?
+            }
+            other => bail!(
+                "unknown flag {other} (flags: --workspaces N, --pages N, --pages-in-memory N)"
+            ),
         }
     }
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let bounds = engine::SharedBounds::new(pages_in_memory, cores);
     let idle_mb = benchmarks::proc_status_mb("VmRSS");
     let mut tenants = Vec::new();
     let mut minimum = 0;
@@ -72,36 +83,45 @@ async fn main() -> anyhow::Result<()> {
             notion_source::client::ClientConfig::default().rate,
         )?;
         let config = engine::EngineConfig::local(dir.path().join(format!("workspace={i}")));
-        tasks.push(tokio::spawn(engine::run(
-            client,
-            config,
-            engine::RunOptions::default(),
-        )));
+        let options = engine::RunOptions {
+            bounds: Some(bounds.clone()),
+            ..engine::RunOptions::default()
+        };
+        tasks.push(tokio::spawn(engine::run(client, config, options)));
     }
     let mut requests = 0u64;
     let mut slowest = 0f64;
-    let mut rates = Vec::new();
     for task in tasks {
         let report = task.await??;
-        let sent = report.crawl.client.total.requests;
-        requests += sent;
+        requests += report.crawl.client.total.requests;
         slowest = slowest.max(report.seconds);
-        rates.push(sent as f64 / report.seconds);
     }
+    // Each crawl's rate as its mock saw it: requests between the first and
+    // the last, over that span.
+    let mut rates: Vec<f64> = (0..workspaces)
+        .filter_map(|i| server.stats_of(i))
+        .filter_map(|stats| {
+            let first = stats.timeline.iter().map(|e| e.at).min()?;
+            let last = stats.timeline.iter().map(|e| e.at).max()?;
+            let span = (last - first).as_secs_f64();
+            (span > 0.0).then(|| (stats.timeline.len() - 1) as f64 / span)
+        })
+        .collect();
     let wall = started.elapsed().as_secs_f64();
     let cpu = cpu_seconds() - cpu_before;
     let peak_mb = benchmarks::proc_status_mb("VmHWM");
     rates.sort_by(f64::total_cmp);
     let median_rate = rates[rates.len() / 2];
     println!(
-        "workspaces: {workspaces} x {pages} synthetic pages, one Notion-like mock serving them all (each 3 req/s, 250 ms median latency)"
+        "workspaces: {workspaces} x {pages} synthetic pages, one Notion-like mock serving them all (each 3 req/s, 250 ms median latency); pages in memory at most {pages_in_memory}, exports at once {cores}"
     );
     println!(
         "wall: {wall:.1} s (slowest workspace {slowest:.1} s); requests: {requests} (minimum {minimum})"
     );
     println!(
-        "rate per workspace: median {median_rate:.2} req/s, lowest {:.2} req/s (limit 3)",
-        rates[0]
+        "crawl rate per workspace: median {median_rate:.2} req/s, lowest {:.2} req/s, highest {:.2} req/s (limit 3)",
+        rates[0],
+        rates[rates.len() - 1]
     );
     println!(
         "CPU: {cpu:.1} s total, {:.3} s per workspace, {:.1}% of one core per workspace while crawling",
@@ -109,8 +129,8 @@ async fn main() -> anyhow::Result<()> {
         100.0 * cpu / workspaces as f64 / wall
     );
     println!(
-        "memory: idle {idle_mb:.0} MB, with the mocks {served_mb:.0} MB, peak {peak_mb:.0} MB: {:.2} MB per workspace (mock and crawler)",
-        (peak_mb - idle_mb) / workspaces as f64
+        "memory: idle {idle_mb:.0} MB, with the mocks {served_mb:.0} MB, peak {peak_mb:.0} MB: {:.2} MB per workspace above the loaded mocks",
+        (peak_mb - served_mb) / workspaces as f64
     );
     let limited: u64 = (0..workspaces)
         .filter_map(|i| server.stats_of(i))

@@ -22,9 +22,11 @@ use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
 use chunker::{Chunker, Document};
 use notion_markdown::{RenderContext, RenderedPage, render_page};
+use notion_source::crawler::{PageBudget, PageHold};
 use notion_source::model::PageTree;
 use serde::Serialize;
 
+use crate::bounds::hold_blocking;
 use crate::crawl::StageCounters;
 use crate::raw;
 use crate::records;
@@ -59,6 +61,8 @@ pub struct BuildReport {
 
 /// A page on its way through the stage.
 struct Job {
+    /// Its place in the shared page budget, given back once written.
+    _hold: PageHold,
     page_id: String,
     raw_hash: String,
     record: sink::PageRecord,
@@ -73,7 +77,9 @@ enum Work {
 }
 
 /// Builds `page_ids` from the store at `dir` (three threads: load, render and
-/// chunk, write), writing through `store`.
+/// chunk, write), writing through `store`; each page loaded holds a place in
+/// `budget` until it is written.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn build(
     dir: &Path,
     store: &mut Store,
@@ -81,6 +87,7 @@ pub(crate) fn build(
     page_ids: Vec<String>,
     chunker: &Chunker,
     counters: &StageCounters,
+    budget: Option<&PageBudget>,
     cancel: &tokio_util::sync::CancellationToken,
 ) -> Result<BuildReport, StoreError> {
     counters
@@ -90,7 +97,7 @@ pub(crate) fn build(
     let (loaded_tx, loaded_rx) = sync_channel(BUILD_BOUND);
     let (built_tx, built_rx) = sync_channel(BUILD_BOUND);
     std::thread::scope(|scope| {
-        let load = scope.spawn(move || load(reader, page_ids, loaded_tx, cancel));
+        let load = scope.spawn(move || load(reader, page_ids, loaded_tx, budget, cancel));
         scope.spawn(move || render(chunker, loaded_rx, built_tx));
         let report = write(store, run, built_rx, chunker, counters);
         let loaded = load.join().expect("the build's load thread panicked");
@@ -105,9 +112,13 @@ fn load(
     store: Store,
     page_ids: Vec<String>,
     output: SyncSender<Job>,
+    budget: Option<&PageBudget>,
     cancel: &tokio_util::sync::CancellationToken,
 ) -> Result<(), StoreError> {
     for page_id in page_ids {
+        let Some(hold) = hold_blocking(budget, cancel) else {
+            break;
+        };
         if cancel.is_cancelled() {
             break;
         }
@@ -125,6 +136,7 @@ fn load(
             Err(error) => Work::Failed(error.to_string()),
         };
         let job = Job {
+            _hold: hold,
             page_id,
             raw_hash: content.raw_hash,
             record: content.record,

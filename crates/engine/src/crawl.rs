@@ -47,6 +47,9 @@ pub struct CrawlStored {
 pub struct StageCounters {
     /// Pages the store has taken (stored, unchanged, failed or skipped).
     pub stored: AtomicU64,
+    /// Of those, pages the crawler read (stored or failed): the crawler's
+    /// `crawled + failed` minus this is what sits between the two.
+    pub stored_read: AtomicU64,
     /// Highest number of pages read by the crawler but not yet stored.
     pub max_unstored: AtomicU64,
     /// Pages built (rendered and chunked).
@@ -82,8 +85,12 @@ pub(crate) fn store_pages(
         if let Some(delay) = delay {
             std::thread::sleep(delay);
         }
+        // A read page's place in the shared page budget, given back once
+        // the page is stored and counted.
+        let mut hold = None;
         match event {
-            CrawlEvent::Page(tree) => {
+            CrawlEvent::Page(tree, page_hold) => {
+                hold = Some(page_hold);
                 let page = &tree.page;
                 let children = ChildDocuments::of(&tree);
                 match raw::encode(&tree) {
@@ -163,10 +170,12 @@ pub(crate) fn store_pages(
                 store.mark_seen(&run.run_id, &page.id)?;
             }
         }
+        let stored_read = report.pages_changed + report.pages_same + report.pages_failed;
+        counters.stored_read.store(stored_read, Ordering::Relaxed);
         counters.stored.fetch_add(1, Ordering::Relaxed);
+        drop(hold);
         // Pages the crawler finished reading that the store has not taken:
         // they sit in the channel and this stage's hands.
-        let stored_read = report.pages_changed + report.pages_same + report.pages_failed;
         let progress = crawl.snapshot();
         let unstored = (progress.crawled + progress.failed).saturating_sub(stored_read);
         counters.max_unstored.fetch_max(unstored, Ordering::Relaxed);

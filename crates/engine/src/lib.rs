@@ -26,6 +26,7 @@
 //! # Ok(()) }
 //! ```
 
+mod bounds;
 mod build;
 mod crawl;
 mod export;
@@ -42,6 +43,7 @@ mod serve;
 pub mod settings;
 pub mod store;
 
+pub use bounds::SharedBounds;
 pub use build::{BUILD_BOUND, BuildReport};
 pub use crawl::{CRAWL_BOUND, CrawlStored, StageCounters};
 pub use export::{ExportError, ExportReport};

@@ -54,7 +54,7 @@ fn build_in(order: &[usize]) -> BTreeMap<String, Option<String>> {
     let order = order.to_vec();
     let feeder = std::thread::spawn(move || {
         for i in order {
-            let event = CrawlEvent::Page(Box::new(trees()[i].clone()));
+            let event = CrawlEvent::Page(Box::new(trees()[i].clone()), Default::default());
             tx.blocking_send(event).unwrap();
         }
     });
@@ -79,6 +79,8 @@ fn build_in(order: &[usize]) -> BTreeMap<String, Option<String>> {
         ids,
         &chunker,
         &counters,
+        // One page at a time: the load step waits for each page's write.
+        Some(&notion_source::crawler::PageBudget::new(1)),
         &CancellationToken::new(),
     )
     .unwrap();

@@ -23,6 +23,7 @@ use sink::{LocalDir, Publisher, ShardSettings, SinkConfig};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use crate::bounds::SharedBounds;
 use crate::build::{self, BuildReport};
 use crate::crawl::{self, CRAWL_BOUND, CrawlStored, StageCounters};
 use crate::export::{self, ExportError, ExportReport, PUBLISHED_SNAPSHOT};
@@ -229,6 +230,10 @@ pub struct RunOptions {
     pub cancel: CancellationToken,
     /// Live counters.
     pub watch: Watch,
+    /// Bounds shared with other runs in this process (many workspaces):
+    /// pages in memory, exports at once. `None`: this run's pipeline alone
+    /// bounds it.
+    pub bounds: Option<SharedBounds>,
 }
 
 impl Default for RunOptions {
@@ -239,6 +244,7 @@ impl Default for RunOptions {
             publish_snapshot: true,
             cancel: CancellationToken::new(),
             watch: Watch::default(),
+            bounds: None,
         }
     }
 }
@@ -458,6 +464,8 @@ async fn execute(
     }
     let planner = Arc::new(StatePlanner::new(Store::open(&config.state_dir)?, &run));
     crawl_config.planner = Some(planner.clone());
+    let page_budget = options.bounds.as_ref().map(|b| b.pages.clone());
+    crawl_config.page_budget = page_budget.clone();
     let rules = ScopeRules::of(&crawl_config.roots, &crawl_config.exclude);
 
     // Crawl into the store.
@@ -569,7 +577,14 @@ async fn execute(
     let cancel = options.cancel.clone();
     let (mut store, built) = tokio::task::spawn_blocking(move || {
         let result = build::build(
-            &dir, &mut store, &build_run, to_build, &chunker, &counters, &cancel,
+            &dir,
+            &mut store,
+            &build_run,
+            to_build,
+            &chunker,
+            &counters,
+            page_budget.as_ref(),
+            &cancel,
         );
         (store, result)
     })
@@ -580,7 +595,14 @@ async fn execute(
         return interrupted(&mut store, report);
     }
 
-    // Publish.
+    // Publish (in turn with other runs of this process).
+    let export_turn = match &options.bounds {
+        Some(bounds) => match bounds.export_turn(&options.cancel).await {
+            Some(turn) => Some(turn),
+            None => return interrupted(&mut store, report),
+        },
+        None => None,
+    };
     let summary = serde_json::json!({
         "crawl": &report.crawl,
         "stored": &report.stored,
@@ -599,6 +621,7 @@ async fn execute(
             summary,
             publish_snapshot,
         );
+        drop(export_turn);
         (store, result)
     })
     .await

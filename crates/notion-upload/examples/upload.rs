@@ -3,11 +3,12 @@
 //!
 //! ```text
 //! cargo run --release -p notion-upload --example upload -- \
-//!     --base-url http://127.0.0.1:PORT --parent PAGE_ID --state upload.json [--dataset FILE]
+//!     --base-url http://127.0.0.1:PORT --parent PAGE_ID --state upload.json [--dataset FILE] [--rate R]
 //! ```
 //!
 //! The token comes from `NOTION_TOKEN`. Without `--dataset` the bundled
-//! kitchen sink is uploaded. Prints the report as JSON on success.
+//! kitchen sink is uploaded. `--rate` paces requests at R per second
+//! (default: Notion's 3). Prints the report as JSON on success.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -19,7 +20,8 @@ use notion_upload::{UploadOptions, upload};
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
-    let (mut base_url, mut parent, mut state, mut dataset) = (None, None, None, None);
+    let (mut base_url, mut parent, mut state, mut dataset, mut rate) =
+        (None, None, None, None, None);
     while let Some(flag) = args.next() {
         let value = args.next();
         match flag.as_str() {
@@ -27,6 +29,13 @@ async fn main() -> ExitCode {
             "--parent" => parent = value,
             "--state" => state = value.map(PathBuf::from),
             "--dataset" => dataset = value.map(PathBuf::from),
+            "--rate" => match value.as_deref().map(str::parse::<f64>) {
+                Some(Ok(r)) if r > 0.0 => rate = Some(r),
+                _ => {
+                    eprintln!("--rate takes a positive number of requests per second");
+                    return ExitCode::from(2);
+                }
+            },
             other => {
                 eprintln!("unknown flag {other}");
                 return ExitCode::from(2);
@@ -34,7 +43,9 @@ async fn main() -> ExitCode {
         }
     }
     let (Some(parent), Some(state)) = (parent, state) else {
-        eprintln!("usage: upload [--base-url URL] --parent PAGE_ID --state FILE [--dataset FILE]");
+        eprintln!(
+            "usage: upload [--base-url URL] --parent PAGE_ID --state FILE [--dataset FILE] [--rate R]"
+        );
         return ExitCode::from(2);
     };
     let dataset = match dataset {
@@ -51,6 +62,12 @@ async fn main() -> ExitCode {
     let mut config = ClientConfig::default();
     if let Some(url) = base_url {
         config.base_url = url;
+    }
+    if let Some(per_second) = rate {
+        config.rate = notion_source::client::RateLimit::PerSecond {
+            per_second,
+            burst: 2,
+        };
     }
     let client = match NotionClient::new(SecretToken::new(token), config) {
         Ok(client) => client,

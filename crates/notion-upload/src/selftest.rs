@@ -378,7 +378,7 @@ async fn crawl(
     let mut pages = Vec::new();
     while let Some(event) = rx.recv().await {
         match event {
-            CrawlEvent::Page(tree) => pages.push(Ok(*tree)),
+            CrawlEvent::Page(tree, _) => pages.push(Ok(*tree)),
             CrawlEvent::Failed(f) => pages.push(Err((f.page.id.clone(), format!("{f:?}")))),
             CrawlEvent::Skipped(_) | CrawlEvent::Unchanged(_) => {}
         }

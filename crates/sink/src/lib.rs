@@ -75,7 +75,7 @@ pub use object::{
     CURRENT_OBJECT, CurrentPointer, DEFAULT_LEASE_TTL, LEASE_OBJECT, Lease, ObjectOutput,
     STATE_OBJECT, Scheme,
 };
-pub use publish::{LocalDir, Publisher, RemoteState, Staged};
+pub use publish::{LocalDir, Publisher, RemoteState, Staged, is_partition};
 pub use reader::{RecordBatches, Snapshot, read_records};
 pub use records::{
     CHUNK_ID_NAMESPACE, ChunkRecord, DeleteRecord, PageRecord, PageStatus, Record, chunk_id,

@@ -713,6 +713,22 @@ impl Publisher for ObjectOutput {
     fn shard_urls(&self) -> Result<Vec<String>, SinkError> {
         self.current_shard_urls()
     }
+
+    fn partitions(&self) -> Result<Vec<String>, SinkError> {
+        let store = self.store.clone();
+        let prefix = self.prefix.clone();
+        let listed = self
+            .block(async move { store.list_with_delimiter(Some(&prefix)).await })
+            .map_err(object_error(self.url.clone()))?;
+        let mut names: Vec<String> = listed
+            .common_prefixes
+            .iter()
+            .filter_map(|p| p.filename().map(str::to_owned))
+            .filter(|name| crate::publish::is_partition(name))
+            .collect();
+        names.sort();
+        Ok(names)
+    }
 }
 
 impl RemoteState for ObjectOutput {

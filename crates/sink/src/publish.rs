@@ -88,6 +88,17 @@ pub trait Publisher: Send + Sync + std::fmt::Debug {
     /// Where each shard of the current snapshot can be read (chunks, then
     /// pages): paths for a local directory, URLs for object storage.
     fn shard_urls(&self) -> Result<Vec<String>, SinkError>;
+
+    /// The Hive-style partitions directly below this output (`key=value`
+    /// names such as `workspace=acme`, written by a many-workspace run),
+    /// sorted; each is an output of its own.
+    fn partitions(&self) -> Result<Vec<String>, SinkError>;
+}
+
+/// Whether `name` is a Hive-style partition (`key=value`, neither empty).
+pub fn is_partition(name: &str) -> bool {
+    name.split_once('=')
+        .is_some_and(|(key, value)| !key.is_empty() && !value.is_empty())
 }
 
 /// A state store kept next to a remote output: downloaded when a run
@@ -326,5 +337,23 @@ impl Publisher for LocalDir {
             .chain(manifest.pages.shard_paths(&dir))
             .map(|p| p.display().to_string())
             .collect())
+    }
+
+    fn partitions(&self) -> Result<Vec<String>, SinkError> {
+        let entries = match fs::read_dir(&self.out_dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(e).at(&self.out_dir),
+        };
+        let mut names = Vec::new();
+        for entry in entries {
+            let entry = entry.at(&self.out_dir)?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if is_partition(&name) && entry.path().is_dir() {
+                names.push(name);
+            }
+        }
+        names.sort();
+        Ok(names)
     }
 }

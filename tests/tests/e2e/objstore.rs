@@ -554,3 +554,64 @@ fn a_worker_killed_holding_a_lease_is_taken_over_after_it_expires() {
     );
     assert_ne!(after.holder, held.holder);
 }
+
+#[test]
+fn ls_over_a_many_workspace_root_lists_every_partitions_current_shards() {
+    let Some(moto) = Moto::start("parts") else {
+        return;
+    };
+    let root = "s3://parts/nightly";
+    let dir = tempfile::tempdir().unwrap();
+    let ls = |url: &str| {
+        let out = Command::new(support::binary())
+            .args(["ls", url])
+            .envs(moto.env())
+            .output()
+            .unwrap();
+        let lines: Vec<String> = String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .map(str::to_owned)
+            .collect();
+        (
+            out.status.code(),
+            lines,
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    // Two workspaces published, a third not yet.
+    let mut expected = Vec::new();
+    for (name, run_id) in [
+        ("acme", "20260101T000000000Z-aaaaaa"),
+        ("globex", "20260101T000000001Z-bbbbbb"),
+    ] {
+        let url = format!("{root}/workspace={name}");
+        let output = moto.output(&url, &dir.path().join(name));
+        let (staged, manifest) = staged_snapshot(&output, run_id);
+        output.publish_snapshot(&staged, &manifest, None).unwrap();
+        let (code, lines, stderr) = ls(&url);
+        assert_eq!(code, Some(0), "{stderr}");
+        assert!(
+            lines
+                .iter()
+                .all(|l| l.starts_with(&format!("{url}/snapshots/")))
+        );
+        expected.extend(lines);
+    }
+    // A workspace on its first night: leased, nothing published yet.
+    let pending = moto.output(&format!("{root}/workspace=initech"), &dir.path().join("i"));
+    pending.acquire_lease("worker").unwrap();
+
+    let (code, lines, stderr) = ls(root);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(
+        lines, expected,
+        "every partition's shards, partition by partition"
+    );
+    assert!(
+        stderr.contains("workspace=initech"),
+        "the unpublished one is named: {stderr}"
+    );
+    let (code, lines, _) = ls("s3://parts/elsewhere");
+    assert_eq!((code, lines.len()), (Some(1), 0), "nothing published there");
+}

@@ -52,6 +52,14 @@ pub fn chunks(out: &Path) -> Vec<sink::ChunkRecord> {
         .collect()
 }
 
+/// How many shard files (chunks and pages) the published snapshot in `out` has.
+pub fn shard_count(out: &Path) -> usize {
+    let snapshot = sink::Snapshot::open_published(out)
+        .unwrap()
+        .expect("a published snapshot");
+    snapshot.chunk_files().len() + snapshot.page_files().len()
+}
+
 /// Every page row of the published snapshot in `out`.
 pub fn pages(out: &Path) -> Vec<sink::PageRecord> {
     let snapshot = sink::Snapshot::open_published(out)

@@ -85,7 +85,10 @@ async fn three_workspaces_in_one_run_give_the_rows_of_three_separate_runs() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
     let config = config_file(dir.path(), &servers);
+    // Two pages in memory for the three workspaces together: they take
+    // turns page by page, and write what separate runs write.
     let done = run_command(&config, &out, (0..NAMES.len()).map(token))
+        .args(["--pages-in-memory", "2"])
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&done.stderr);
@@ -93,6 +96,16 @@ async fn three_workspaces_in_one_run_give_the_rows_of_three_separate_runs() {
     for name in NAMES {
         assert!(stderr.contains(name), "a line per workspace: {stderr}");
     }
+    let peak: usize = stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("pages in memory: at most "))
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("the run reports its pages in memory: {stderr}"));
+    assert!(
+        (1..=2).contains(&peak),
+        "peak {peak} pages in memory, budget 2"
+    );
 
     for (i, (name, server)) in NAMES.iter().zip(&servers).enumerate() {
         let alone = dir.path().join(format!("alone-{name}"));
@@ -129,6 +142,30 @@ async fn three_workspaces_in_one_run_give_the_rows_of_three_separate_runs() {
         );
     }
     read_as_one_table(&out);
+    // `ls OUT` lists every workspace's current shards.
+    let listed = Command::new(support::binary())
+        .arg("ls")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(
+        listed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&listed.stderr)
+    );
+    let listed = String::from_utf8(listed.stdout).unwrap();
+    for name in NAMES {
+        let partition = out.join(format!("workspace={name}"));
+        let shards = listed
+            .lines()
+            .filter(|l| Path::new(l).starts_with(&partition))
+            .count();
+        assert_eq!(
+            shards,
+            support::shard_count(&partition),
+            "workspace {name}'s current shards: {listed}"
+        );
+    }
     for server in servers {
         server.stop().await;
     }

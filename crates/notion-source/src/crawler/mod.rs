@@ -32,7 +32,10 @@
 //! - Backpressure: a page task hands its tree to a bounded channel and holds
 //!   its slot until the channel takes it, so a slow consumer stops new pages
 //!   (and new requests) from starting. Listing runs only a little ahead of
-//!   the page tasks, so memory stays flat.
+//!   the page tasks, so memory stays flat. With a [`PageBudget`] shared by
+//!   many crawls ([`CrawlConfig::page_budget`]), a page also holds a place in
+//!   it from its first request until its consumer drops the event: one bound
+//!   on pages in memory across every workspace of a process.
 //! - Failures: a page that fails for good becomes [`CrawlEvent::Failed`] and
 //!   the crawl goes on; every page a listing returns ends as a page, a
 //!   failure with a reason (also one whose object did not parse) or a skip.
@@ -49,6 +52,7 @@
 //!   with `cancelled: true`.
 
 mod anchors;
+mod budget;
 mod frontier;
 mod ids;
 mod listing;
@@ -69,6 +73,7 @@ use crate::client::{ClientError, DataSourceQuery, NotionClient};
 use crate::model::{Page, PageTree};
 
 pub use anchors::{Anchors, UnknownAnchors};
+pub use budget::{PageBudget, PageHold};
 pub use ids::{Root, normalize_id};
 pub use markdown::{
     Fetch, FetchStrategy, MARKDOWN_VERSION, MarkdownDocument, MarkdownReader, PlaceholderRef,
@@ -121,6 +126,10 @@ pub struct CrawlConfig {
     /// from a block-children listing (`crawl.anchors`); the block walk has
     /// them all.
     pub anchors: Anchors,
+    /// Places for pages in memory shared with other crawls (many workspaces
+    /// in one process); `None`: only `pages_in_flight` and the channel bound
+    /// this crawl.
+    pub page_budget: Option<PageBudget>,
 }
 
 impl std::fmt::Debug for dyn PagePlanner {
@@ -143,6 +152,7 @@ impl Default for CrawlConfig {
             follow_children: true,
             fetch: Fetch::Blocks,
             anchors: Anchors::default(),
+            page_budget: None,
         }
     }
 }
@@ -150,8 +160,9 @@ impl Default for CrawlConfig {
 /// What the crawler hands downstream, one per page.
 #[derive(Debug)]
 pub enum CrawlEvent {
-    /// A page read completely.
-    Page(Box<PageTree>),
+    /// A page read completely, with its place in the crawl's
+    /// [`PageBudget`]: drop it once the page is stored.
+    Page(Box<PageTree>, PageHold),
     /// A page that failed for good; everything else goes on.
     Failed(PageFailure),
     /// A page not crawled, and why.
@@ -305,6 +316,7 @@ impl Crawler {
                         anchors: self.config.anchors,
                         synced: synced.clone(),
                         refetched: refetched.clone(),
+                        budget: self.config.page_budget.clone(),
                     },
                     page,
                     self.config.complete_truncated_properties,
@@ -428,6 +440,7 @@ struct Readers {
     anchors: Anchors,
     synced: SyncedCache,
     refetched: RefetchCache,
+    budget: Option<PageBudget>,
 }
 
 /// Reads one page: its truncated properties, its content (block tree or
@@ -442,6 +455,11 @@ async fn read_page(
     cancel: CancellationToken,
     progress: Arc<CrawlProgress>,
 ) -> PageOutcome {
+    // A place in the shared budget before the first request.
+    let hold = tokio::select! {
+        hold = PageHold::of(readers.budget.as_ref()) => hold,
+        () = cancel.cancelled() => return PageOutcome::Cancelled,
+    };
     let read = async {
         type Read = (Vec<crate::model::Block>, Vec<(NotSharedKind, String)>);
         if complete_properties {
@@ -454,6 +472,7 @@ async fn read_page(
             anchors,
             synced,
             refetched,
+            budget: _,
         } = &readers;
         match fetch {
             Fetch::Blocks => {
@@ -489,7 +508,11 @@ async fn read_page(
             let page_id = tree.page.id.clone();
             progress.add(Counter::Blocks, tree.block_count() as u64);
             progress.add(Counter::MalformedValues, tree.malformed_values());
-            if events.send(CrawlEvent::Page(Box::new(tree))).await.is_err() {
+            if events
+                .send(CrawlEvent::Page(Box::new(tree), hold))
+                .await
+                .is_err()
+            {
                 return PageOutcome::ChannelClosed;
             }
             progress.add(Counter::Crawled, 1);

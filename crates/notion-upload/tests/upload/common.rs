@@ -72,7 +72,7 @@ pub async fn crawl(server: &MockServer, root: Option<&str>) -> HashMap<String, P
     let mut trees = HashMap::new();
     while let Some(event) = rx.recv().await {
         match event {
-            CrawlEvent::Page(tree) => {
+            CrawlEvent::Page(tree, _) => {
                 let id = tree.page.id.clone();
                 assert!(
                     trees.insert(id.clone(), *tree).is_none(),

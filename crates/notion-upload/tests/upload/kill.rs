@@ -48,7 +48,17 @@ async fn kill_9_at_random_moments_then_resume_creates_nothing_twice() {
         runs += 1;
         assert!(runs < 40, "the upload does not finish");
         let mut child = Command::new(example())
-            .args(["--base-url", &server.url(), "--parent", &root, "--state"])
+            // Paced faster than Notion (the mock is unlimited): the kill
+            // points are counted in requests, not seconds.
+            .args([
+                "--base-url",
+                &server.url(),
+                "--parent",
+                &root,
+                "--rate",
+                "40",
+                "--state",
+            ])
             .arg(&state)
             .env("NOTION_TOKEN", TOKEN)
             .stdout(Stdio::piped())

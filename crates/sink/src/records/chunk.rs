@@ -2,9 +2,9 @@
 //! page ready to embed, with the page's metadata repeated on every row so a
 //! vector store needs no join.
 
-use arrow::array::ArrayRef;
-use arrow::datatypes::Schema;
-use arrow::record_batch::RecordBatch;
+use arrow_array::ArrayRef;
+use arrow_array::RecordBatch;
+use arrow_schema::Schema;
 use chrono::{DateTime, Utc};
 
 use super::{optional_len, require_int32, require_json, require_non_empty, sealed::RecordType};

@@ -1,9 +1,9 @@
 //! [`DeleteRecord`]: one chunk id a consumer must delete from its vector
 //! store, a row of a run's `deletes.parquet`.
 
-use arrow::array::ArrayRef;
-use arrow::datatypes::Schema;
-use arrow::record_batch::RecordBatch;
+use arrow_array::ArrayRef;
+use arrow_array::RecordBatch;
+use arrow_schema::Schema;
 
 use super::{require_non_empty, sealed::RecordType};
 use crate::columns::{

@@ -63,9 +63,9 @@ pub trait Record: sealed::RecordType {}
 impl<R: sealed::RecordType> Record for R {}
 
 pub(crate) mod sealed {
-    use arrow::array::ArrayRef;
-    use arrow::datatypes::Schema;
-    use arrow::record_batch::RecordBatch;
+    use arrow_array::ArrayRef;
+    use arrow_array::RecordBatch;
+    use arrow_schema::Schema;
 
     use crate::columns::ColumnSpec;
 
@@ -222,7 +222,7 @@ mod tests {
         fn chunks_survive_arrow_columns(chunks in proptest::collection::vec(any_chunk(), 0..20)) {
             let schema = crate::columns::schema_of(ChunkRecord::COLUMNS);
             let columns = ChunkRecord::to_columns(&schema, &chunks).unwrap();
-            let batch = arrow::record_batch::RecordBatch::try_new(schema, columns).unwrap();
+            let batch = arrow_array::RecordBatch::try_new(schema, columns).unwrap();
             let read = ChunkRecord::from_batch(&batch).unwrap();
             prop_assert_eq!(read, chunks);
         }

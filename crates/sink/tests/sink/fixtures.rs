@@ -206,7 +206,7 @@ pub fn read_visible(dir: &Path) -> (usize, Vec<String>) {
             let run_ids = batch.column_by_name("run_id").unwrap();
             let run_ids = run_ids
                 .as_any()
-                .downcast_ref::<arrow::array::StringArray>()
+                .downcast_ref::<arrow_array::StringArray>()
                 .unwrap();
             for run in run_ids.iter().flatten() {
                 if !runs.iter().any(|r| r == run) {

@@ -6,8 +6,9 @@ use std::collections::BTreeMap;
 use std::fs::File;
 use std::path::Path;
 
-use arrow::array::{Array, AsArray};
-use arrow::datatypes::{DataType, Int32Type, TimeUnit, TimestampMicrosecondType};
+use arrow_array::types::{Int32Type, TimestampMicrosecondType};
+use arrow_array::{Array, cast::AsArray};
+use arrow_schema::{DataType, TimeUnit};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::basic::Compression;
 use parquet::file::reader::{FileReader, SerializedFileReader};
@@ -277,8 +278,8 @@ fn files_are_zstd_with_dictionaries_statistics_and_metadata() {
 /// microsecond UTC timestamps), nullability, no field metadata. Frozen here so
 /// that a change of the record types or of the derivation cannot change the
 /// files under `SCHEMA_VERSION` unnoticed.
-fn frozen_fields(table: &str) -> Vec<arrow::datatypes::Field> {
-    use arrow::datatypes::Field;
+fn frozen_fields(table: &str) -> Vec<arrow_schema::Field> {
+    use arrow_schema::Field;
     let text = |name: &str, nullable| Field::new(name, DataType::Utf8, nullable);
     let int32 = |name: &str| Field::new(name, DataType::Int32, false);
     let time = |name: &str, nullable| {
@@ -345,7 +346,7 @@ fn frozen_fields(table: &str) -> Vec<arrow::datatypes::Field> {
 }
 
 /// The arrow fields stored in a shard (the `ARROW:schema` hint readers use).
-fn stored_fields(path: &Path) -> Vec<arrow::datatypes::Field> {
+fn stored_fields(path: &Path) -> Vec<arrow_schema::Field> {
     let builder = ParquetRecordBatchReaderBuilder::try_new(File::open(path).unwrap()).unwrap();
     let fields = builder.schema().fields().iter();
     fields.map(|field| field.as_ref().clone()).collect()

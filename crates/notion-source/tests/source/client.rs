@@ -13,7 +13,7 @@ use notion_source::client::{
 use notion_source::model::SearchResult;
 use serde_json::{Value, json};
 
-mod common;
+use crate::common;
 
 /// Starting a mock and a client that talks to it.
 mod support {

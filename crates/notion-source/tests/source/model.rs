@@ -1,8 +1,6 @@
 //! The API model parses responses of the shapes Notion's API reference shows,
 //! including newer and unknown shapes, without losing anything.
 
-#![recursion_limit = "256"]
-
 use notion_source::model::*;
 use serde_json::json;
 

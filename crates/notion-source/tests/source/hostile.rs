@@ -20,7 +20,7 @@ use notion_source::model::{Block, BlockKind, Marker, PageTree, PropertyKind};
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
-mod common;
+use crate::common;
 use common::{Logs, expected_tree, page_titled, shape};
 
 const TOKEN: &str = "secret_mock_token";
@@ -107,7 +107,7 @@ async fn crawl(client: NotionClient, config: CrawlConfig, cancel: CancellationTo
     let (mut trees, mut failed) = (Vec::new(), Vec::new());
     while let Some(event) = rx.recv().await {
         match event {
-            CrawlEvent::Page(tree) => trees.push(*tree),
+            CrawlEvent::Page(tree, _) => trees.push(*tree),
             CrawlEvent::Failed(failure) => failed.push(failure),
             CrawlEvent::Skipped(_) | CrawlEvent::Unchanged(_) => {}
         }

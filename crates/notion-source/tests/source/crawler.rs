@@ -10,7 +10,7 @@ use notion_source::model::PageTree;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-mod common;
+use crate::common;
 use common::{expected_tree, page_titled, shape};
 
 fn client(server: &MockServer) -> NotionClient {
@@ -45,7 +45,7 @@ async fn crawl(server: &MockServer, config: CrawlConfig) -> Crawl {
     let (mut trees, mut skipped, mut failed) = (vec![], vec![], vec![]);
     while let Some(event) = rx.recv().await {
         match event {
-            CrawlEvent::Page(tree) => trees.push(*tree),
+            CrawlEvent::Page(tree, _) => trees.push(*tree),
             CrawlEvent::Skipped(s) => skipped.push(s.page.title()),
             CrawlEvent::Failed(f) => failed.push(f.page.id),
             CrawlEvent::Unchanged(p) => panic!("no planner, yet {} is unchanged", p.id),
