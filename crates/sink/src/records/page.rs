@@ -357,7 +357,7 @@ impl PageRow<'_> {
 
 #[cfg(test)]
 mod tests {
-    use arrow::datatypes::SchemaRef;
+    use arrow_schema::SchemaRef;
 
     use super::*;
 
