@@ -30,49 +30,9 @@ pub const IDS: &[&str] = &[
     "",
 ];
 
-/// Block types with content the generator knows how to fill.
-const BLOCK_TYPES: &[&str] = &[
-    "paragraph",
-    "heading_1",
-    "heading_2",
-    "heading_3",
-    "heading_4",
-    "bulleted_list_item",
-    "numbered_list_item",
-    "to_do",
-    "toggle",
-    "quote",
-    "template",
-    "callout",
-    "code",
-    "equation",
-    "divider",
-    "breadcrumb",
-    "table_of_contents",
-    "column_list",
-    "column",
-    "tab",
-    "table",
-    "table_row",
-    "child_page",
-    "child_database",
-    "synced_block",
-    "link_to_page",
-    "link_preview",
-    "bookmark",
-    "embed",
-    "image",
-    "video",
-    "pdf",
-    "file",
-    "audio",
-    "meeting_notes",
-    "transcription",
-    "unsupported",
-    "synced_block_not_shared",
-    "ai_block",
-    "heading_9",
-];
+/// Block types no API reference names, beside [`notion_mock::BLOCK_TYPES`]:
+/// they parse as unknown blocks.
+const UNKNOWN_BLOCK_TYPES: &[&str] = &["synced_block_not_shared", "ai_block", "heading_9"];
 
 /// Block types that hold other blocks in Notion.
 pub const CONTAINER_TYPES: &[&str] = &[
@@ -232,7 +192,11 @@ impl<'r> NotionJson<'r> {
         if container {
             *self.rng.pick(CONTAINER_TYPES)
         } else {
-            *self.rng.pick(BLOCK_TYPES)
+            let known = notion_mock::BLOCK_TYPES;
+            let i = self.rng.below(known.len() + UNKNOWN_BLOCK_TYPES.len());
+            known
+                .get(i)
+                .unwrap_or_else(|| &UNKNOWN_BLOCK_TYPES[i - known.len()])
         }
     }
 

@@ -24,7 +24,6 @@ use benchmarks::{flag_pairs, mock_client, notion_like_config};
 use engine::{EngineConfig, RunOptions, ServeConfig, Server};
 use notion_mock::{MockConfig, MockServer, SyntheticConfig, WebhookConfig, Workspace};
 use notion_source::client::{ClientConfig, RateLimit};
-use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 use webhooks::{PlannerConfig, Secret};
 
@@ -131,11 +130,10 @@ async fn main() -> Result<()> {
         }
         latencies.push(at.elapsed());
         requests += server.stats().total;
-        let tree = server
+        minimum += 1 + server
             .workspace()
-            .page_tree_json(id)
+            .page_block_requests(id)
             .context("edited page")?;
-        minimum += 1 + block_requests(&tree);
     }
     let total = started.elapsed();
     sender.settled().await;
@@ -184,22 +182,4 @@ async fn metrics(http: &reqwest::Client, addr: SocketAddr) -> Result<BTreeMap<St
         .filter_map(|l| l.rsplit_once(' '))
         .filter_map(|(name, value)| Some((name.to_string(), value.parse().ok()?)))
         .collect())
-}
-
-/// The block-children requests one page needs: its own list and every
-/// nested container's, 100 children a request.
-fn block_requests(tree: &Value) -> u64 {
-    let mut n = (tree["blocks"].as_array().map_or(0, Vec::len) as u64)
-        .div_ceil(100)
-        .max(1);
-    let mut stack: Vec<&Value> = tree["blocks"].as_array().into_iter().flatten().collect();
-    while let Some(block) = stack.pop() {
-        let kind = block["type"].as_str().unwrap_or_default();
-        if block["has_children"] == true && kind != "child_page" && kind != "child_database" {
-            let children = block["children"].as_array().map_or(0, Vec::len) as u64;
-            n += children.div_ceil(100).max(1);
-            stack.extend(block["children"].as_array().into_iter().flatten());
-        }
-    }
-    n
 }

@@ -233,4 +233,26 @@ impl Workspace {
     pub fn min_requests(&self) -> MinRequests {
         plan(self).min
     }
+
+    /// The block-children requests reading one page's blocks needs (a page
+    /// read again by a partial run): its top-level list, at least one
+    /// request, and the children of every block under it that has some, 100
+    /// a request, as [`Workspace::page_tree_json`] shows them (child pages
+    /// and databases are not entered). `None` for a page the workspace does
+    /// not hold.
+    pub fn page_block_requests(&self, page_id: &str) -> Option<u64> {
+        let tree = self.page_tree_json(page_id)?;
+        let top = tree["blocks"].as_array().map_or(&[][..], Vec::as_slice);
+        let mut n = pages_of(top.len()).max(1);
+        let mut stack: Vec<&Value> = top.iter().collect();
+        while let Some(block) = stack.pop() {
+            let kind = block["type"].as_str().unwrap_or_default();
+            if block["has_children"] == true && kind != "child_page" && kind != "child_database" {
+                let children = block["children"].as_array().map_or(&[][..], Vec::as_slice);
+                n += pages_of(children.len()).max(1);
+                stack.extend(children);
+            }
+        }
+        Some(n)
+    }
 }

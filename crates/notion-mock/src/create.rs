@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value, json};
 
-use crate::dataset::blocks::TEXT_TYPES;
+use crate::dataset::blocks::TEXT_BLOCK_TYPES;
 use crate::dataset::pages::{long_time, page_url};
 use crate::dataset::properties::{make_option, options, property_id};
 use crate::dataset::rich_text::{annotations, date_mention, date_value, plain_text, text_run};
@@ -49,15 +49,16 @@ fn invalid(message: impl Into<String>) -> WriteError {
 
 /// Whether a block type holds children.
 fn holds_children(kind: &str) -> bool {
-    TEXT_TYPES.contains(&kind)
+    TEXT_BLOCK_TYPES.contains(&kind)
         || matches!(
             kind,
             "synced_block" | "column_list" | "column" | "table" | "tab"
         )
 }
 
-/// Property types Notion computes; a request cannot set them.
-const COMPUTED: &[&str] = &[
+/// Property types whose values Notion computes; a request cannot set them.
+/// The one list the mock and the uploader share.
+pub const COMPUTED_PROPERTY_TYPES: &[&str] = &[
     "formula",
     "rollup",
     "created_time",
@@ -1146,7 +1147,7 @@ impl RowValues<'_> {
         v: &Value,
     ) -> Written<Value> {
         let kind = config["type"].as_str().unwrap_or_default().to_string();
-        if COMPUTED.contains(&kind.as_str()) {
+        if COMPUTED_PROPERTY_TYPES.contains(&kind.as_str()) {
             return Err(invalid(format!(
                 "{name} is a {kind} property, which cannot be written."
             )));

@@ -60,7 +60,9 @@ mod write_validation;
 
 pub use config::{Faults, Latency, MockConfig, RateLimit};
 pub use crawl::MinRequests;
+pub use create::COMPUTED_PROPERTY_TYPES;
 pub use dataset::DatasetError;
+pub use dataset::blocks::{BLOCK_TYPES, MEDIA_BLOCK_TYPES, TEXT_BLOCK_TYPES};
 pub use edit::EditError;
 pub use markdown::MarkdownMinRequests;
 pub use server::{HostileAnswer, HostileRule, MockServer, RequestEvent, Stats};

@@ -474,13 +474,14 @@ async fn aggregate(
             continue;
         }
         let mut events = Vec::new();
+        let mut folded = 0;
         for key in due {
             let Some(g) = pending.remove(&key) else {
                 continue;
             };
             let id = uuid::Builder::from_random_bytes(rng.random()).into_uuid();
             events.push(event_json(&origin, &id.to_string(), &key, &g));
-            delivery.settle(g.changes);
+            folded += g.changes;
         }
         events.sort_by(|a, b| a["timestamp"].as_str().cmp(&b["timestamp"].as_str()));
         let duplicate_rate = delivery.cfg.duplicate_rate.clamp(0.0, 1.0);
@@ -495,8 +496,14 @@ async fn aggregate(
                 events.swap(i, rng.random_range(0..=i));
             }
         }
+        // The events are counted before their changes are settled, so the
+        // count never passes through 0 while they wait to be delivered
+        // ([`WebhookSender::settled`] would return too early).
+        delivery
+            .outstanding
+            .send_modify(|o| *o += events.len() as u64);
+        delivery.settle(folded);
         for event in events {
-            delivery.outstanding.send_modify(|o| *o += 1);
             if queue.send(event).is_err() {
                 delivery.settle(1);
             }

@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 use chunker::{ChunkConfig, Chunker};
 use futures::TryStreamExt;
 use notion_markdown::{RenderContext, RenderedPage, render_page};
-use notion_mock::{MockConfig, MockServer, Workspace};
+use notion_mock::{COMPUTED_PROPERTY_TYPES, MockConfig, MockServer, Workspace};
 use notion_source::client::{ClientConfig, ClientError, NotionClient, RateLimit, SecretToken};
 use notion_source::crawler::{CrawlConfig, CrawlError, CrawlEvent, Crawler, Root, normalize_id};
 use notion_source::model::{Block, BlockKind, PageTree, PropertyKind};
@@ -523,18 +523,11 @@ impl<'a> PhaseCounter<'a> {
     }
 }
 
-/// Property types whose values Notion computes: not written, not compared.
-const COMPUTED: &[&str] = &[
-    "formula",
-    "rollup",
-    "created_time",
-    "created_by",
-    "last_edited_time",
-    "last_edited_by",
-    "unique_id",
-    "button",
-    "verification",
-];
+/// Whether the comparison leaves out values of this property type: the
+/// ones Notion computes (never written), and `verification`.
+fn not_compared(kind: &str) -> bool {
+    COMPUTED_PROPERTY_TYPES.contains(&kind) || kind == "verification"
+}
 
 /// Most examples listed per Notion difference.
 const EXAMPLES: usize = 3;
@@ -737,7 +730,7 @@ impl<'a> Comparison<'a> {
         have: &RenderedPage,
     ) {
         for (name, value) in &expected.page.properties {
-            if COMPUTED.contains(&value.value.type_name()) || self.written_differently(id, name) {
+            if not_compared(value.value.type_name()) || self.written_differently(id, name) {
                 continue;
             }
             if matches!(value.value, PropertyKind::Title(_)) {
@@ -830,7 +823,7 @@ fn without_computed(tree: &PageTree) -> PageTree {
     let mut tree = tree.clone();
     tree.page
         .properties
-        .retain(|_, v| !COMPUTED.contains(&v.value.type_name()));
+        .retain(|_, v| !not_compared(v.value.type_name()));
     tree
 }
 

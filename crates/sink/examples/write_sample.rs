@@ -169,25 +169,10 @@ fn sample_page(
 
 /// A page the integration cannot read, as the crawler reports it.
 fn sample_failed_page(run_id: &str) -> PageRecord {
-    PageRecord {
-        page_id: page_id(999),
-        title: None,
-        url: None,
-        parent_id: None,
-        parent_type: None,
-        data_source_id: None,
-        properties: None,
-        created_time: None,
-        last_edited_time: None,
-        markdown: None,
-        markdown_hash: None,
-        chunk_count: 0,
-        status: PageStatus::Failed {
-            code: "object_not_found".into(),
-            message: "Could not find page with ID 1c2d3e4f-0000-4000-8000-000000000999.".into(),
-            request_id: Some("4b3a2c1d-0000-4000-8000-000000000001".into()),
-        },
-        run_id: run_id.into(),
-        ingested_at: Utc::now(),
-    }
+    let status = PageStatus::Failed {
+        code: "object_not_found".into(),
+        message: "Could not find page with ID 1c2d3e4f-0000-4000-8000-000000000999.".into(),
+        request_id: Some("4b3a2c1d-0000-4000-8000-000000000001".into()),
+    };
+    PageRecord::id_only(page_id(999), status, run_id, Utc::now())
 }

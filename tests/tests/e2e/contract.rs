@@ -289,7 +289,7 @@ pub(crate) fn assert_read_exactly(
 ) {
     let expected_children: u64 = pages
         .iter()
-        .map(|id| block_requests(&workspace.page_tree_json(id).unwrap()))
+        .map(|id| workspace.page_block_requests(id).unwrap())
         .sum();
     let retrieves = pages.len() as u64;
     assert_eq!(
@@ -308,23 +308,6 @@ pub(crate) fn assert_read_exactly(
         "{:?}",
         stats.per_endpoint
     );
-}
-
-/// The block-children requests a page's walk needs (the mock's tree JSON).
-pub(crate) fn block_requests(tree: &Value) -> u64 {
-    let mut n = (tree["blocks"].as_array().map_or(0, Vec::len) as u64)
-        .div_ceil(100)
-        .max(1);
-    let mut stack: Vec<&Value> = tree["blocks"].as_array().into_iter().flatten().collect();
-    while let Some(block) = stack.pop() {
-        let kind = block["type"].as_str().unwrap_or_default();
-        if block["has_children"] == true && kind != "child_page" && kind != "child_database" {
-            let children = block["children"].as_array().map_or(0, Vec::len) as u64;
-            n += children.div_ceil(100).max(1);
-            stack.extend(block["children"].as_array().into_iter().flatten());
-        }
-    }
-    n
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -611,7 +594,7 @@ async fn the_recheck_window_runs_on_notions_clock_whatever_the_local_one_says() 
         // Only the edited page's content was read again.
         assert_eq!(
             stats.per_endpoint.get(BLOCK_CHILDREN),
-            Some(&block_requests(&edited.page_tree_json(&edited_id).unwrap())),
+            Some(&edited.page_block_requests(&edited_id).unwrap()),
             "clock {minutes:+} min: {:?}",
             stats.per_endpoint
         );

@@ -339,17 +339,34 @@ fn a_state_store_replaced_by_another_worker_is_a_conflict() {
     b.upload_state(&file_b).unwrap();
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn kill_9_between_upload_and_pointer_swap_leaves_readers_on_the_previous_snapshot() {
-    let Some(moto) = Moto::start("killed") else {
-        return;
-    };
-    let url = "s3://killed/out";
-    let cache = tempfile::tempdir().unwrap();
-    // A short lease: the killed worker's expires soon after the kill.
-    let config = cache.path().join("lease.toml");
-    std::fs::write(&config, "[output]\nlease_seconds = 2\n").unwrap();
-    let run = |extra: &[(&str, String)]| {
+/// `demo` runs of the binary into `url` on moto, with a lease of
+/// `lease_seconds` (in a config file in `cache`, which is also their cache
+/// directory).
+struct DemoRuns<'a> {
+    moto: &'a Moto,
+    url: &'a str,
+    cache: &'a Path,
+    config: PathBuf,
+}
+
+impl<'a> DemoRuns<'a> {
+    fn new(moto: &'a Moto, url: &'a str, cache: &'a Path, lease_seconds: u64) -> Self {
+        let config = cache.join("lease.toml");
+        std::fs::write(
+            &config,
+            format!("[output]\nlease_seconds = {lease_seconds}\n"),
+        )
+        .unwrap();
+        DemoRuns {
+            moto,
+            url,
+            cache,
+            config,
+        }
+    }
+
+    /// One run's command (stderr piped).
+    fn command(&self) -> Command {
         let mut command = Command::new(support::binary());
         command
             .args([
@@ -358,19 +375,51 @@ async fn kill_9_between_upload_and_pointer_swap_leaves_readers_on_the_previous_s
                 "--rate",
                 "1000",
                 "--out",
-                url,
+                self.url,
                 "--config",
             ])
-            .arg(&config)
-            .env("XDG_CACHE_HOME", cache.path())
-            .envs(moto.env())
+            .arg(&self.config)
+            .env("XDG_CACHE_HOME", self.cache)
+            .envs(self.moto.env())
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
-        for (key, value) in extra {
-            command.env(key, value);
-        }
         command
+    }
+
+    /// Starts a run and waits until it has uploaded its snapshot and paused
+    /// before swapping the pointer.
+    fn spawn_paused_before_pointer(&self) -> Child {
+        let marker = self.cache.join("uploaded");
+        let mut run = self
+            .command()
+            .env("NOTION_INGEST_TEST_PAUSE_BEFORE_POINTER", &marker)
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(120);
+        while !marker.exists() {
+            assert!(
+                run.try_wait().unwrap().is_none(),
+                "the run ended before uploading its snapshot"
+            );
+            assert!(
+                Instant::now() < deadline,
+                "the run never uploaded its snapshot"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        run
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn kill_9_between_upload_and_pointer_swap_leaves_readers_on_the_previous_snapshot() {
+    let Some(moto) = Moto::start("killed") else {
+        return;
     };
+    let url = "s3://killed/out";
+    let cache = tempfile::tempdir().unwrap();
+    // A short lease: the killed worker's expires soon after the kill.
+    let runs = DemoRuns::new(&moto, url, cache.path(), 2);
     let ls = || {
         let out = Command::new(support::binary())
             .args(["ls", url])
@@ -384,7 +433,7 @@ async fn kill_9_between_upload_and_pointer_swap_leaves_readers_on_the_previous_s
         );
         String::from_utf8(out.stdout).unwrap()
     };
-    let first = run(&[]).output().unwrap();
+    let first = runs.command().output().unwrap();
     assert!(
         first.status.success(),
         "{}",
@@ -398,32 +447,14 @@ async fn kill_9_between_upload_and_pointer_swap_leaves_readers_on_the_previous_s
             .all(|l| l.starts_with(&format!("{url}/snapshots/")))
     );
 
-    let marker = cache.path().join("uploaded");
-    let mut killed = run(&[(
-        "NOTION_INGEST_TEST_PAUSE_BEFORE_POINTER",
-        marker.display().to_string(),
-    )])
-    .spawn()
-    .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while !marker.exists() {
-        assert!(
-            killed.try_wait().unwrap().is_none(),
-            "the run ended before uploading its snapshot"
-        );
-        assert!(
-            Instant::now() < deadline,
-            "the run never uploaded its snapshot"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let mut killed = runs.spawn_paused_before_pointer();
     killed.kill().unwrap(); // SIGKILL
     killed.wait().unwrap();
     assert_eq!(ls(), before, "readers still see the previous snapshot");
 
     let reader = moto.output(url, &cache.path().join("reader"));
     wait_until(reader.lease().unwrap().unwrap().expires_at);
-    let next = run(&[]).output().unwrap();
+    let next = runs.command().output().unwrap();
     assert!(
         next.status.success(),
         "{}",
@@ -486,48 +517,10 @@ fn a_worker_killed_holding_a_lease_is_taken_over_after_it_expires() {
     };
     let url = "s3://takeover/out";
     let cache = tempfile::tempdir().unwrap();
-    let config = cache.path().join("lease.toml");
     // Long enough that the next run, started on a loaded machine, still
     // finds it held; renewed every 4 s.
-    std::fs::write(&config, "[output]\nlease_seconds = 12\n").unwrap();
-    let run = |extra: &[(&str, String)]| {
-        let mut command = Command::new(support::binary());
-        command
-            .args([
-                "demo",
-                "--no-progress",
-                "--rate",
-                "1000",
-                "--out",
-                url,
-                "--config",
-            ])
-            .arg(&config)
-            .env("XDG_CACHE_HOME", cache.path())
-            .envs(moto.env())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
-        for (key, value) in extra {
-            command.env(key, value);
-        }
-        command
-    };
-    let marker = cache.path().join("uploaded");
-    let mut killed = run(&[(
-        "NOTION_INGEST_TEST_PAUSE_BEFORE_POINTER",
-        marker.display().to_string(),
-    )])
-    .spawn()
-    .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while !marker.exists() {
-        assert!(
-            killed.try_wait().unwrap().is_none(),
-            "the run ended before uploading its snapshot"
-        );
-        assert!(Instant::now() < deadline, "the run never uploaded");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let runs = DemoRuns::new(&moto, url, cache.path(), 12);
+    let mut killed = runs.spawn_paused_before_pointer();
     // Paused past a third of the lease: renewed meanwhile, still held.
     std::thread::sleep(Duration::from_secs(5));
     let reader = moto.output(url, &cache.path().join("reader"));
@@ -540,14 +533,14 @@ fn a_worker_killed_holding_a_lease_is_taken_over_after_it_expires() {
     killed.kill().unwrap(); // SIGKILL: the lease is neither renewed nor given up
     killed.wait().unwrap();
 
-    let busy = run(&[]).output().unwrap();
+    let busy = runs.command().output().unwrap();
     let stderr = String::from_utf8_lossy(&busy.stderr);
     assert_eq!(busy.status.code(), Some(7), "busy while leased: {stderr}");
     assert!(stderr.contains("leased by another worker"), "{stderr}");
     assert!(reader.current().unwrap().is_none(), "nothing was published");
 
     wait_until(reader.lease().unwrap().unwrap().expires_at);
-    let next = run(&[]).output().unwrap();
+    let next = runs.command().output().unwrap();
     assert!(
         next.status.success(),
         "after expiry the next run takes over: {}",

@@ -405,7 +405,11 @@ async fn kill_9_with_events_pending_then_a_restart_refreshes_every_accepted_even
         server.edit(|ws| ws.append_paragraph(id, "Written before the kill.").unwrap());
     }
     sender.settled().await;
-    assert!(sender.deliveries().iter().all(|d| d.accepted()));
+    let deliveries = sender.deliveries();
+    assert!(deliveries.iter().all(|d| d.accepted()), "{deliveries:?}");
+    // One event per edited page, each delivered (some twice) before `settled`.
+    let events: BTreeSet<&str> = deliveries.iter().map(|d| d.event_id.as_str()).collect();
+    assert_eq!(events.len(), chosen.len(), "{deliveries:?}");
     let m = metrics(addr).await;
     assert_eq!(m["notion_webhook_events_pending"], 3.0, "{m:?}");
     // A nightly run on the same output is refused while serve holds it.

@@ -55,6 +55,21 @@ fn config_file_of(dir: &Path, names: &[&str], servers: &[MockServer]) -> std::pa
     path
 }
 
+/// `notion-ingest run --no-progress --config CONFIG --out OUT` with
+/// `WS_TOKEN_<i>` set to the `i`th of `tokens`.
+fn run_command(config: &Path, out: &Path, tokens: impl IntoIterator<Item = String>) -> Command {
+    let mut command = Command::new(support::binary());
+    command
+        .args(["run", "--no-progress", "--config"])
+        .arg(config)
+        .arg("--out")
+        .arg(out);
+    for (i, token) in tokens.into_iter().enumerate() {
+        command.env(format!("WS_TOKEN_{i}"), token);
+    }
+    command
+}
+
 fn content(chunks: &[sink::ChunkRecord]) -> Vec<(String, String)> {
     let mut rows: Vec<_> = chunks
         .iter()
@@ -70,18 +85,12 @@ async fn three_workspaces_in_one_run_give_the_rows_of_three_separate_runs() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
     let config = config_file(dir.path(), &servers);
-    let mut command = Command::new(support::binary());
     // Two pages in memory for the three workspaces together: they take
     // turns page by page, and write what separate runs write.
-    command
-        .args(["run", "--no-progress", "--pages-in-memory", "2", "--config"])
-        .arg(&config)
-        .arg("--out")
-        .arg(&out);
-    for i in 0..NAMES.len() {
-        command.env(format!("WS_TOKEN_{i}"), token(i));
-    }
-    let done = command.output().unwrap();
+    let done = run_command(&config, &out, (0..NAMES.len()).map(token))
+        .args(["--pages-in-memory", "2"])
+        .output()
+        .unwrap();
     let stderr = String::from_utf8_lossy(&done.stderr);
     assert!(done.status.success(), "{stderr}");
     for name in NAMES {
@@ -222,21 +231,13 @@ async fn a_revoked_token_leaves_the_other_workspaces_complete() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
     let config = config_file(dir.path(), &servers);
-    let mut command = Command::new(support::binary());
-    command
-        .args(["run", "--no-progress", "--json", "--config"])
-        .arg(&config)
-        .arg("--out")
-        .arg(&out);
-    for i in 0..NAMES.len() {
-        // Workspace 1's token was revoked: its server answers 401.
-        let value = if i == 1 {
-            "secret_revoked".into()
-        } else {
-            token(i)
-        };
-        command.env(format!("WS_TOKEN_{i}"), value);
-    }
+    // Workspace 1's token was revoked: its server answers 401.
+    let tokens = (0..NAMES.len()).map(|i| match i {
+        1 => "secret_revoked".into(),
+        _ => token(i),
+    });
+    let mut command = run_command(&config, &out, tokens);
+    command.arg("--json");
     let done = command.output().unwrap();
     let stderr = String::from_utf8_lossy(&done.stderr);
     let stdout = String::from_utf8_lossy(&done.stdout);
@@ -273,17 +274,9 @@ async fn three_shard_workers_over_30_workspaces_write_what_one_process_does() {
     let dir = tempfile::tempdir().unwrap();
     let config = config_file_of(dir.path(), &names, &servers);
     let command = |out: &Path, shard: Option<String>| {
-        let mut command = Command::new(support::binary());
-        command
-            .args(["run", "--no-progress", "--config"])
-            .arg(&config)
-            .arg("--out")
-            .arg(out);
+        let mut command = run_command(&config, out, (0..names.len()).map(token));
         if let Some(shard) = shard {
             command.args(["--shard", &shard]);
-        }
-        for i in 0..names.len() {
-            command.env(format!("WS_TOKEN_{i}"), token(i));
         }
         command
     };

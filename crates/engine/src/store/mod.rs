@@ -374,6 +374,11 @@ impl Store {
         let mut conn = Connection::open(&path)?;
         conn.busy_timeout(std::time::Duration::from_secs(30))?;
         conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;")?;
+        // Every transaction here writes. In WAL mode a deferred one that reads
+        // before its first write fails at once with "database is locked" (no
+        // busy wait) when another connection committed in between (`serve`'s
+        // event log beside a run); taking the write lock first makes it wait.
+        conn.set_transaction_behavior(rusqlite::TransactionBehavior::Immediate);
         schema::migrate(&mut conn)?;
         Ok(Store { conn, path })
     }

@@ -12,7 +12,7 @@
 //! for `tree` and `select`) and the webhook tables of `notion-ingest serve`
 //! (`webhook_events`, `webhook_token`); a version 2 store gains them in place.
 
-use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 
 use super::StoreError;
 
@@ -110,15 +110,19 @@ CREATE VIEW IF NOT EXISTS index_titles (id, title) AS
 "#;
 
 /// Creates the tables, or upgrades an older store in place.
+///
+/// A store already at [`SCHEMA_VERSION`] is only read, so opening a second
+/// connection (the planner's, the build's reader) never takes the write lock
+/// while the run's own connection writes. An upgrade takes the write lock
+/// first (`BEGIN IMMEDIATE`, waiting out the busy timeout) and reads the
+/// version again under it, so two connections opening an old store at once
+/// upgrade it once.
 pub(crate) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
-    let version = version(conn)?;
-    if version > SCHEMA_VERSION {
-        return Err(StoreError::NewerSchema {
-            found: version,
-            supported: SCHEMA_VERSION,
-        });
+    if supported(version(conn)?)? == SCHEMA_VERSION {
+        return Ok(());
     }
-    let tx = conn.transaction()?;
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let version = supported(version(&tx)?)?;
     if version == 1 {
         from_v1(&tx)?;
     }
@@ -133,6 +137,17 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     )?;
     tx.commit()?;
     Ok(())
+}
+
+/// `version`, unless the store was written by a newer release.
+fn supported(version: i64) -> Result<i64, StoreError> {
+    if version > SCHEMA_VERSION {
+        return Err(StoreError::NewerSchema {
+            found: version,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    Ok(version)
 }
 
 /// The store's schema version: 0 for an empty database, 1 for the first
@@ -273,6 +288,22 @@ mod tests {
     INSERT INTO chunks VALUES ('p1', 0, 'c1', 'Hello.', '# Plan\n\nHello.', 4, 'o200k_base', '["Plan"]', '["b1"]',
         'https://www.notion.so/p1#b1', 'hash-c1', 'r1', '2026-01-01T00:00:00.000Z');
     "#;
+
+    #[test]
+    fn opening_a_current_store_never_waits_for_the_writer() {
+        let dir = tempfile::tempdir().unwrap();
+        drop(Store::open(dir.path()).unwrap());
+        // Another connection holds the write lock (the run's, mid-transaction).
+        let writer = Connection::open(dir.path().join(crate::store::STATE_FILE)).unwrap();
+        writer.execute_batch("BEGIN IMMEDIATE").unwrap();
+        // The planner's and the build's connections open beside it: only reads.
+        let reader = Store::open(dir.path()).expect("opens while another connection writes");
+        assert_eq!(
+            reader.meta("schema_version").unwrap(),
+            Some(SCHEMA_VERSION.to_string())
+        );
+        writer.execute_batch("COMMIT").unwrap();
+    }
 
     #[test]
     fn a_version_1_store_is_upgraded_in_place() {

@@ -28,8 +28,11 @@ const COMMON_KEYS: &[&str] = &[
     "parent",
 ];
 
-/// Block types whose content is rich text plus a colour.
-pub(crate) const TEXT_TYPES: &[&str] = &[
+/// Every block type of Notion's API reference, in its order, the old names
+/// with the new (`transcription`, `meeting_notes`) and `unsupported` (what
+/// the API returns for a block it cannot show). The one list the mock, the
+/// uploader and the fuzzer share.
+pub const BLOCK_TYPES: &[&str] = &[
     "paragraph",
     "heading_1",
     "heading_2",
@@ -42,12 +45,6 @@ pub(crate) const TEXT_TYPES: &[&str] = &[
     "quote",
     "template",
     "callout",
-];
-
-const MEDIA_TYPES: &[&str] = &["image", "video", "pdf", "file", "audio"];
-
-/// The other block types of the API reference.
-const OTHER_TYPES: &[&str] = &[
     "code",
     "equation",
     "divider",
@@ -65,18 +62,29 @@ const OTHER_TYPES: &[&str] = &[
     "link_preview",
     "bookmark",
     "embed",
+    "image",
+    "video",
+    "pdf",
+    "file",
+    "audio",
     "meeting_notes",
     "transcription",
     "unsupported",
 ];
 
+/// The [`BLOCK_TYPES`] whose content is rich text plus a colour (in a
+/// dataset, `{"paragraph": "Hello"}`): the reference lists them first,
+/// `paragraph` to `callout`.
+pub const TEXT_BLOCK_TYPES: &[&str] = BLOCK_TYPES.split_at(12).0;
+
+/// The [`BLOCK_TYPES`] whose content is a file (hosted or external),
+/// `image` to `audio`.
+pub const MEDIA_BLOCK_TYPES: &[&str] = BLOCK_TYPES.split_at(29).1.split_at(5).0;
+
 /// Whether Notion documents this block type (a reader sees its content;
 /// other types are shown as a marker).
 pub(crate) fn is_known_block_type(kind: &str) -> bool {
-    kind != "unsupported"
-        && [TEXT_TYPES, MEDIA_TYPES, OTHER_TYPES]
-            .iter()
-            .any(|list| list.contains(&kind))
+    kind != "unsupported" && BLOCK_TYPES.contains(&kind)
 }
 
 /// Host of Notion-hosted files (signed S3 URLs).
@@ -194,7 +202,7 @@ impl Loader {
                     .unwrap_or(Value::Null)
             }
         };
-        if TEXT_TYPES.contains(&kind) {
+        if TEXT_BLOCK_TYPES.contains(&kind) {
             let text = text_of(&mut base, &shorthand);
             let mut c = Map::new();
             c.insert("rich_text".into(), Value::Array(self.runs(&text, at)?));
@@ -229,7 +237,7 @@ impl Loader {
             c.extend(base);
             return Ok(Value::Object(c));
         }
-        if MEDIA_TYPES.contains(&kind) {
+        if MEDIA_BLOCK_TYPES.contains(&kind) {
             let spec = if shorthand.is_null() {
                 Value::Object(base)
             } else {
@@ -412,4 +420,18 @@ fn file_name(spec: &Value) -> Option<String> {
         .and_then(|u| u.split('?').next())
         .and_then(|u| u.rsplit('/').next())
         .map(str::to_string)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{BLOCK_TYPES, MEDIA_BLOCK_TYPES, TEXT_BLOCK_TYPES};
+
+    /// The groups are cut from the one list at their first and last types.
+    #[test]
+    fn the_text_and_media_types_are_cut_at_their_ends() {
+        assert_eq!(BLOCK_TYPES.len(), 37);
+        let ends = |group: &[&'static str]| (group[0], group[group.len() - 1]);
+        assert_eq!(ends(TEXT_BLOCK_TYPES), ("paragraph", "callout"));
+        assert_eq!(ends(MEDIA_BLOCK_TYPES), ("image", "audio"));
+    }
 }

@@ -43,6 +43,9 @@ macro_rules! notion_tagged {
         }
 
         impl $name {
+            /// Every `type` string this enum knows, in declaration order.
+            pub const TYPE_NAMES: &[&str] = &[$( $tag, )*];
+
             /// The `type` string of this value, as Notion names it.
             pub fn type_name(&self) -> &str {
                 match self {

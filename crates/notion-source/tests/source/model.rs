@@ -252,6 +252,10 @@ fn every_block_type_of_the_reference_parses_to_its_variant() {
         ),
         ("unsupported", json!({"block_type": "form"})),
     ];
+    // The model knows the block types the mock (the independent oracle) knows.
+    assert_eq!(BlockKind::TYPE_NAMES, notion_mock::BLOCK_TYPES);
+    let tested: std::collections::BTreeSet<&str> = cases.iter().map(|(t, _)| *t).collect();
+    assert_eq!(tested, BlockKind::TYPE_NAMES.iter().copied().collect());
     for (type_name, content) in cases {
         let b = block(json!({"object": "block", "id": "b", "type": type_name, type_name: content}));
         assert_eq!(b.kind.type_name(), type_name);

@@ -8,28 +8,11 @@
 //! runs of text becomes several blocks of its type (its children under the
 //! last); `unsupported` and unknown types are left out.
 
+use notion_mock::{MEDIA_BLOCK_TYPES, TEXT_BLOCK_TYPES};
 use serde_json::{Map, Value, json};
 
 use super::{BlockNode, Converter, Item, Key, id_of};
 use crate::report::DifferenceKind;
-
-/// Types whose content is rich text (and maybe a colour).
-const TEXT_TYPES: &[&str] = &[
-    "paragraph",
-    "heading_1",
-    "heading_2",
-    "heading_3",
-    "heading_4",
-    "bulleted_list_item",
-    "numbered_list_item",
-    "to_do",
-    "toggle",
-    "quote",
-    "template",
-    "callout",
-];
-
-const MEDIA_TYPES: &[&str] = &["image", "video", "pdf", "audio", "file"];
 
 impl Converter {
     /// A block (answer form, with `children`) as upload nodes; returns their
@@ -111,7 +94,7 @@ impl Converter {
         };
         // Text longer than one array: several blocks of the type.
         let arrays = match content.get("rich_text") {
-            Some(Value::Array(runs)) if TEXT_TYPES.contains(&kind.as_str()) => {
+            Some(Value::Array(runs)) if TEXT_BLOCK_TYPES.contains(&kind.as_str()) => {
                 let arrays = crate::text::fit(runs, self.limits.text, self.limits.rich_text);
                 if arrays.len() > 1 {
                     self.differ(
@@ -203,7 +186,7 @@ impl Converter {
         };
         let mut out = Map::new();
         let kind = match kind {
-            k if TEXT_TYPES.contains(&k) => {
+            k if TEXT_BLOCK_TYPES.contains(&k) => {
                 out.insert(
                     "rich_text".into(),
                     Value::Array(self.runs_unfitted(&c["rich_text"], key)),
@@ -334,7 +317,7 @@ impl Converter {
                 }
                 kind
             }
-            k if MEDIA_TYPES.contains(&k) => {
+            k if MEDIA_BLOCK_TYPES.contains(&k) => {
                 let file = self.file(c, key)?;
                 out.insert("caption".into(), self.array(&c["caption"], key));
                 if let Value::Object(file) = file {

@@ -8,22 +8,11 @@
 
 use std::collections::HashSet;
 
+use notion_mock::COMPUTED_PROPERTY_TYPES;
 use serde_json::{Map, Value, json};
 
 use super::{Converter, plain};
 use crate::report::DifferenceKind;
-
-/// Property types whose values Notion computes.
-pub(crate) const COMPUTED: &[&str] = &[
-    "formula",
-    "rollup",
-    "created_time",
-    "created_by",
-    "last_edited_time",
-    "last_edited_by",
-    "unique_id",
-    "button",
-];
 
 /// A page's title as plain text (a row's from its title property).
 pub(super) fn page_title(spec: &Value) -> String {
@@ -58,7 +47,7 @@ impl Converter {
         let mut out = Map::new();
         for (name, value) in spec["properties"].as_object().into_iter().flatten() {
             let kind = value["type"].as_str().unwrap_or_default();
-            if COMPUTED.contains(&kind) || !schema.contains_key(name) {
+            if COMPUTED_PROPERTY_TYPES.contains(&kind) || !schema.contains_key(name) {
                 continue;
             }
             if let Some(v) = self.value(id, name, kind, &value[kind]) {
@@ -232,7 +221,7 @@ impl Converter {
                 "unique_id" => json!({"prefix": settings["prefix"]}),
                 _ => json!({}),
             };
-            if COMPUTED.contains(&kind) {
+            if COMPUTED_PROPERTY_TYPES.contains(&kind) {
                 self.differ(
                     DifferenceKind::ComputedProperty,
                     ds,

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use notion_mock::{MockConfig, MockServer, Workspace};
+use notion_mock::{COMPUTED_PROPERTY_TYPES, MockConfig, MockServer, Workspace};
 use notion_source::client::{ClientConfig, NotionClient, RateLimit, RetryPolicy, SecretToken};
 use notion_source::crawler::{CrawlConfig, CrawlEvent, Crawler, Root};
 use notion_source::model::PageTree;
@@ -177,7 +177,7 @@ pub fn canonical(tree: &PageTree, ids: &HashMap<String, String>) -> Value {
     let mut props = Map::new();
     for (name, prop) in page["properties"].as_object_mut().into_iter().flatten() {
         let kind = prop["type"].as_str().unwrap_or_default().to_string();
-        if COMPUTED.contains(&kind.as_str()) {
+        if COMPUTED_PROPERTY_TYPES.contains(&kind.as_str()) {
             continue;
         }
         let mut value = prop[&kind].take();
@@ -192,18 +192,6 @@ pub fn canonical(tree: &PageTree, ids: &HashMap<String, String>) -> Value {
     clean(&mut out, ids);
     out
 }
-
-/// Property types whose values Notion computes.
-const COMPUTED: &[&str] = &[
-    "formula",
-    "rollup",
-    "created_time",
-    "created_by",
-    "last_edited_time",
-    "last_edited_by",
-    "unique_id",
-    "button",
-];
 
 /// Keys that differ between any two copies of the same content.
 const DROPPED: &[&str] = &[

@@ -136,6 +136,35 @@ pub struct PageRecord {
     pub ingested_at: DateTime<Utc>,
 }
 
+impl PageRecord {
+    /// A page known only by its id (one that failed before its metadata
+    /// was read): no metadata, no Markdown, no chunks.
+    pub fn id_only(
+        page_id: impl Into<String>,
+        status: PageStatus,
+        run_id: impl Into<String>,
+        ingested_at: DateTime<Utc>,
+    ) -> PageRecord {
+        PageRecord {
+            page_id: page_id.into(),
+            title: None,
+            url: None,
+            parent_id: None,
+            parent_type: None,
+            data_source_id: None,
+            properties: None,
+            created_time: None,
+            last_edited_time: None,
+            markdown: None,
+            markdown_hash: None,
+            chunk_count: 0,
+            status,
+            run_id: run_id.into(),
+            ingested_at,
+        }
+    }
+}
+
 /// The columns of `pages`, in file order.
 const COLUMNS: &[ColumnSpec] = &[
     ColumnSpec::required("page_id", Text, Distinct),
@@ -328,6 +357,8 @@ impl PageRow<'_> {
 
 #[cfg(test)]
 mod tests {
+    use arrow_schema::SchemaRef;
+
     use super::*;
 
     /// The serde field names of a value, in order.
@@ -343,27 +374,23 @@ mod tests {
     }
 
     fn failed_page() -> PageRecord {
-        PageRecord {
-            page_id: "p".into(),
-            title: None,
-            url: None,
-            parent_id: None,
-            parent_type: None,
-            data_source_id: None,
-            properties: None,
-            created_time: None,
-            last_edited_time: None,
-            markdown: None,
-            markdown_hash: None,
-            chunk_count: 0,
-            status: PageStatus::Failed {
-                code: "c".into(),
-                message: "m".into(),
-                request_id: None,
-            },
-            run_id: "r".into(),
-            ingested_at: DateTime::from_timestamp_micros(0).unwrap(),
-        }
+        let status = PageStatus::Failed {
+            code: "c".into(),
+            message: "m".into(),
+            request_id: None,
+        };
+        PageRecord::id_only(
+            "p",
+            status,
+            "r",
+            DateTime::from_timestamp_micros(0).unwrap(),
+        )
+    }
+
+    /// The records a batch of these columns reads back as.
+    fn read_back(schema: &SchemaRef, columns: Vec<ArrayRef>) -> Result<Vec<PageRecord>, String> {
+        let batch = RecordBatch::try_new(schema.clone(), columns).unwrap();
+        PageRecord::from_batch(&batch)
     }
 
     /// serde_arrow matches columns to fields by name: every record type's
@@ -416,14 +443,12 @@ mod tests {
         let mut row = PageRow::from(&page);
         row.skip_reason = Some(Cow::Borrowed("archived"));
         let columns = crate::columns::to_arrays(&schema, std::slice::from_ref(&row)).unwrap();
-        let batch = RecordBatch::try_new(schema.clone(), columns).unwrap();
-        let error = PageRecord::from_batch(&batch).unwrap_err();
+        let error = read_back(&schema, columns).unwrap_err();
         assert!(error.contains("does not fit"), "{error}");
         page.status = PageStatus::Skipped {
             reason: "archived".into(),
         };
         let columns = PageRecord::to_columns(&schema, std::slice::from_ref(&page)).unwrap();
-        let batch = RecordBatch::try_new(schema, columns).unwrap();
-        assert_eq!(PageRecord::from_batch(&batch).unwrap(), vec![page]);
+        assert_eq!(read_back(&schema, columns).unwrap(), vec![page]);
     }
 }
