@@ -1,31 +1,34 @@
 //! Benchmark: how many workspaces one process crawls at once, each at
 //! Notion's full 3 requests/s, with CPU and peak memory per workspace.
 //!
-//! N synthetic workspaces, served by one Notion-like mock server as Notion
-//! serves many integrations (`MockServer::start_many`: each workspace its
-//! own token, its own 3 requests/s token bucket and 250 ms median latency), are
-//! crawled concurrently in this process by `engine::run`, each with its own
-//! client at the default pace, into its own output directory, all sharing
-//! one [`engine::SharedBounds`] (pages in memory, exports at once) — what
-//! `run` does with `[[workspace]]` entries. The mocks run in this process
-//! too, so the CPU figure includes serving (an upper bound for the crawler
-//! alone).
+//! N synthetic workspaces are served by one Notion-like mock in this process
+//! (`MockServer::start_many`: each workspace its own token, its own
+//! 3 requests/s token bucket and 250 ms median latency, as Notion serves
+//! many integrations). One `notion-ingest run` — a separate process, the
+//! real binary — crawls them all at once from a config file of
+//! `[[workspace]]` entries, at the default pace, sharing one budget of
+//! pages in memory (`--pages-in-memory`). The figures are the crawler's own:
+//! its CPU (`/proc/PID/stat`) and peak resident memory (`VmHWM`), sampled
+//! while it runs, with its resident memory over time; the mock's are apart.
 //!
-//! Reports: wall time, requests, the rate each workspace's crawl achieved
-//! against its 3/s (requests over the span between its first and last
-//! request, as its mock saw them), CPU seconds (user + system,
-//! `/proc/self/stat`) and peak resident memory (`VmHWM`) above the process
-//! with its mocks loaded, per workspace.
+//! Reports: wall time, requests against the minimum, the rate each
+//! workspace's crawl achieved against its 3/s (requests over the span
+//! between its first and last request, as its mock saw them), 429s.
 //!
-//! `cargo run --release -p benchmarks --bin workspaces [-- --workspaces 200 --pages 10 --pages-in-memory 1000]`
+//! `cargo run --release -p benchmarks --bin workspaces [-- --workspaces 200 --pages 50 --pages-in-memory 1000 --bin PATH]`
+//! (`PATH` defaults to the `notion-ingest` built beside this benchmark:
+//! `cargo build --release --workspace --bins` first).
 
-use std::time::Instant;
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use notion_mock::{MockServer, SyntheticConfig, Workspace};
 
-fn cpu_seconds() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+/// CPU seconds (user + system) of process `pid` (`self` for this one).
+fn cpu_seconds(pid: &str) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
     let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
     let fields: Vec<&str> = after.split_whitespace().collect();
     let ticks = |i: usize| {
@@ -38,9 +41,23 @@ fn cpu_seconds() -> f64 {
     (ticks(11) + ticks(12)) / 100.0
 }
 
+/// A `/proc/PID/status` field in MB (0 once the process is gone).
+fn status_mb(pid: u32, field: &str) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let (mut workspaces, mut pages, mut pages_in_memory) = (200usize, 10usize, 1000usize);
+    let mut bin = std::env::current_exe()?
+        .parent()
+        .context("the benchmark has no directory")?
+        .join("notion-ingest");
     for (flag, value) in benchmarks::flag_pairs()? {
         match flag.as_str() {
             "--workspaces" => workspaces = value.parse().context("--workspaces N")?,
@@ -48,14 +65,18 @@ async fn main() -> anyhow::Result<()> {
             "--pages-in-memory" => {
                 pages_in_memory = value.parse().context("--pages-in-memory N")?
             }
+            "--bin" => bin = PathBuf::from(value),
             other => bail!(
-                "unknown flag {other} (flags: --workspaces N, --pages N, --pages-in-memory N)"
+                "unknown flag {other} (flags: --workspaces N, --pages N, --pages-in-memory N, --bin PATH)"
             ),
         }
     }
-    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let bounds = engine::SharedBounds::new(pages_in_memory, cores);
-    let idle_mb = benchmarks::proc_status_mb("VmRSS");
+    if !bin.exists() {
+        bail!(
+            "{} is missing: `cargo build --release --workspace --bins`, or pass --bin PATH",
+            bin.display()
+        );
+    }
     let mut tenants = Vec::new();
     let mut minimum = 0;
     for i in 0..workspaces {
@@ -71,103 +92,109 @@ async fn main() -> anyhow::Result<()> {
         tenants.push((ws, config));
     }
     let server = MockServer::start_many(tenants).await?;
-    let served_mb = benchmarks::proc_status_mb("VmRSS");
     let dir = tempfile::tempdir()?;
-    // Resident memory over the run, and the pages held then (where the
-    // memory goes: crawl, build, export).
-    let samples = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-    let sampler = tokio::spawn({
-        let (samples, bounds) = (samples.clone(), bounds.clone());
-        async move {
-            let started = Instant::now();
-            loop {
-                let rss = benchmarks::proc_status_mb("VmRSS");
-                samples.lock().unwrap().push((
-                    started.elapsed().as_secs_f64(),
-                    rss,
-                    bounds.pages.held(),
-                ));
-                tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    let mut config = String::new();
+    for i in 0..workspaces {
+        config.push_str(&format!(
+            "[[workspace]]\nname = \"w{i}\"\ntoken_env = \"WS_TOKEN_{i}\"\napi_url = \"{}\"\n\n",
+            server.url()
+        ));
+    }
+    let config_path = dir.path().join("workspaces.toml");
+    std::fs::write(&config_path, config)?;
+    let mock_cpu_before = cpu_seconds("self");
+    let started = Instant::now();
+    let mut command = tokio::process::Command::new(&bin);
+    command
+        .args(["run", "--no-progress", "--json", "--pages-in-memory"])
+        .arg(pages_in_memory.to_string())
+        .arg("--config")
+        .arg(&config_path)
+        .arg("--out")
+        .arg(dir.path().join("out"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    for i in 0..workspaces {
+        command.env(format!("WS_TOKEN_{i}"), format!("secret_workspace_{i}"));
+    }
+    let child = command.spawn().context("cannot start notion-ingest")?;
+    let pid = child.id().context("the run has no pid")?;
+    let output = child.wait_with_output();
+    tokio::pin!(output);
+    // Sample the run while it goes: its CPU and peak memory are read just
+    // before it exits (the last sample), its memory every 2 s.
+    let (mut cpu, mut peak_mb, mut series) = (0.0, 0.0, Vec::new());
+    let mut last_series = Instant::now() - Duration::from_secs(10);
+    let output = loop {
+        tokio::select! {
+            output = &mut output => break output?,
+            () = tokio::time::sleep(Duration::from_millis(100)) => {
+                let (c, p) = (cpu_seconds(&pid.to_string()), status_mb(pid, "VmHWM"));
+                if p > 0.0 {
+                    (cpu, peak_mb) = (c, p);
+                }
+                if last_series.elapsed() >= Duration::from_secs(10) {
+                    last_series = Instant::now();
+                    series.push(format!(
+                        "{:.0}s {:.0}MB",
+                        started.elapsed().as_secs_f64(),
+                        status_mb(pid, "VmRSS")
+                    ));
+                }
             }
         }
-    });
-    let cpu_before = cpu_seconds();
-    let started = Instant::now();
-    let mut tasks = Vec::new();
-    for i in 0..workspaces {
-        let client = benchmarks::mock_client(
-            &server,
-            &format!("secret_workspace_{i}"),
-            notion_source::client::ClientConfig::default().rate,
-        )?;
-        let config = engine::EngineConfig::local(dir.path().join(format!("workspace={i}")));
-        let options = engine::RunOptions {
-            bounds: Some(bounds.clone()),
-            ..engine::RunOptions::default()
-        };
-        tasks.push(tokio::spawn(engine::run(client, config, options)));
+    };
+    let wall = started.elapsed().as_secs_f64();
+    let mock_cpu = cpu_seconds("self") - mock_cpu_before;
+    if !output.status.success() {
+        bail!("the run failed: {:?}", output.status);
     }
-    let mut requests = 0u64;
-    let mut slowest = 0f64;
-    for task in tasks {
-        let report = task.await??;
-        requests += report.crawl.client.total.requests;
-        slowest = slowest.max(report.seconds);
-    }
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout)?;
+    let held = &report["pages_in_memory"];
     // Each crawl's rate as its mock saw it: requests between the first and
     // the last, over that span.
+    let mut requests = 0;
     let mut rates: Vec<f64> = (0..workspaces)
         .filter_map(|i| server.stats_of(i))
         .filter_map(|stats| {
+            requests += stats.total;
             let first = stats.timeline.iter().map(|e| e.at).min()?;
             let last = stats.timeline.iter().map(|e| e.at).max()?;
             let span = (last - first).as_secs_f64();
             (span > 0.0).then(|| (stats.timeline.len() - 1) as f64 / span)
         })
         .collect();
-    let wall = started.elapsed().as_secs_f64();
-    sampler.abort();
-    let cpu = cpu_seconds() - cpu_before;
-    let peak_mb = benchmarks::proc_status_mb("VmHWM");
     rates.sort_by(f64::total_cmp);
-    let median_rate = rates[rates.len() / 2];
-    println!(
-        "workspaces: {workspaces} x {pages} synthetic pages, one Notion-like mock serving them all (each 3 req/s, 250 ms median latency); pages in memory at most {pages_in_memory}, exports at once {cores}"
-    );
-    println!(
-        "wall: {wall:.1} s (slowest workspace {slowest:.1} s); requests: {requests} (minimum {minimum})"
-    );
-    println!(
-        "crawl rate per workspace: median {median_rate:.2} req/s, lowest {:.2} req/s, highest {:.2} req/s (limit 3)",
-        rates[0],
-        rates[rates.len() - 1]
-    );
-    println!(
-        "CPU: {cpu:.1} s total, {:.3} s per workspace, {:.1}% of one core per workspace while crawling",
-        cpu / workspaces as f64,
-        100.0 * cpu / workspaces as f64 / wall
-    );
-    println!(
-        "memory: idle {idle_mb:.0} MB, with the mocks {served_mb:.0} MB, peak {peak_mb:.0} MB: {:.2} MB per workspace above the loaded mocks",
-        (peak_mb - served_mb) / workspaces as f64
-    );
-    let samples = samples.lock().unwrap().clone();
-    let step = (samples.len() / 12).max(1);
-    let series: Vec<String> = samples
-        .iter()
-        .step_by(step)
-        .map(|(t, rss, held)| format!("{t:.0}s {rss:.0}MB/{held}p"))
-        .collect();
-    println!(
-        "memory over time (resident, pages held): {}; most pages held at once {}",
-        series.join(", "),
-        bounds.pages.peak()
-    );
     let limited: u64 = (0..workspaces)
         .filter_map(|i| server.stats_of(i))
         .map(|s| s.rate_limited)
         .sum();
-    println!("answered 429 (over a workspace's 3 req/s): {limited}");
+    println!(
+        "workspaces: {workspaces} x {pages} synthetic pages, one Notion-like mock serving them all (each 3 req/s, 250 ms median latency); `notion-ingest run --pages-in-memory {pages_in_memory}` over them"
+    );
+    println!("wall: {wall:.1} s; requests: {requests} (minimum {minimum}); answered 429: {limited}");
+    println!(
+        "crawl rate per workspace: median {:.2} req/s, lowest {:.2} req/s, highest {:.2} req/s (limit 3)",
+        rates[rates.len() / 2],
+        rates[0],
+        rates[rates.len() - 1]
+    );
+    println!(
+        "the run's CPU: {cpu:.1} s, {:.3} s per workspace ({:.1}% of one core over the run); the mock's: {mock_cpu:.1} s",
+        cpu / workspaces as f64,
+        100.0 * cpu / wall
+    );
+    println!(
+        "the run's peak memory: {peak_mb:.0} MB, {:.2} MB per workspace; pages in memory at most {} (budget {}); resident over time: {}",
+        peak_mb / workspaces as f64,
+        held["peak"],
+        held["budget"],
+        series.join(", ")
+    );
+    println!(
+        "the mock's memory (this process): peak {:.0} MB",
+        benchmarks::proc_status_mb("VmHWM")
+    );
     server.stop().await;
     Ok(())
 }
