@@ -122,6 +122,16 @@ pub async fn run(
     // (CPU-bound Parquet encoding) no more at once than cores; and, when
     // asked, workspaces at once (a workspace runs only with a permit).
     let bounds = SharedBounds::new(limits.pages_in_memory as usize, cores());
+    let running = limits
+        .at_once
+        .map_or(prepared.len(), |n| (n as usize).min(prepared.len()));
+    if (limits.pages_in_memory as usize) < PAGES_PER_WORKSPACE * running {
+        eprintln!(
+            "note: --pages-in-memory {} is under {PAGES_PER_WORKSPACE} pages for each of {running} workspaces at once; \
+             their crawls will run below their rate (README, \"Cost model\")",
+            limits.pages_in_memory
+        );
+    }
     let permits = Arc::new(Semaphore::new(
         limits.at_once.map_or(prepared.len().max(1), |n| n as usize),
     ));
@@ -254,6 +264,10 @@ async fn run_one(
         },
     }
 }
+
+/// Pages in flight one workspace needs to keep Notion's 3 requests/s busy
+/// (about 6 requests a page, each waiting its turn and ~250 ms).
+const PAGES_PER_WORKSPACE: usize = 4;
 
 /// The machine's cores (exports at once).
 fn cores() -> usize {

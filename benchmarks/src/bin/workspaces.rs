@@ -172,7 +172,9 @@ async fn main() -> anyhow::Result<()> {
     println!(
         "workspaces: {workspaces} x {pages} synthetic pages, one Notion-like mock serving them all (each 3 req/s, 250 ms median latency); `notion-ingest run --pages-in-memory {pages_in_memory}` over them"
     );
-    println!("wall: {wall:.1} s; requests: {requests} (minimum {minimum}); answered 429: {limited}");
+    println!(
+        "wall: {wall:.1} s; requests: {requests} (minimum {minimum}); answered 429: {limited}"
+    );
     println!(
         "crawl rate per workspace: median {:.2} req/s, lowest {:.2} req/s, highest {:.2} req/s (limit 3)",
         rates[rates.len() / 2],
