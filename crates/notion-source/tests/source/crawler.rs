@@ -4,32 +4,13 @@
 use std::collections::{BTreeMap, HashSet};
 
 use notion_mock::{Faults, MockConfig, MockServer, Workspace};
-use notion_source::client::{ClientConfig, NotionClient, RateLimit, RetryPolicy, SecretToken};
 use notion_source::crawler::{CrawlConfig, CrawlEvent, CrawlReport, Crawler, Root};
 use notion_source::model::PageTree;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::common;
-use common::{expected_tree, page_titled, shape};
-
-fn client(server: &MockServer) -> NotionClient {
-    let config = ClientConfig {
-        base_url: server.url(),
-        rate: RateLimit::PerSecond {
-            per_second: 10_000.0,
-            burst: 100,
-        },
-        retry: RetryPolicy {
-            base_delay: std::time::Duration::from_millis(5),
-            max_delay: std::time::Duration::from_millis(50),
-            max_attempts: 12,
-            ..RetryPolicy::default()
-        },
-        ..ClientConfig::default()
-    };
-    NotionClient::new(SecretToken::new("secret_mock_token"), config).unwrap()
-}
+use common::{expected_tree, fast_client, page_titled, shape};
 
 struct Crawl {
     trees: Vec<PageTree>,
@@ -39,7 +20,7 @@ struct Crawl {
 }
 
 async fn crawl(server: &MockServer, config: CrawlConfig) -> Crawl {
-    let crawler = Crawler::new(client(server), config);
+    let crawler = Crawler::new(fast_client(server), config);
     let (tx, mut rx) = mpsc::channel(4);
     let run = tokio::spawn(crawler.run(tx, CancellationToken::new()));
     let (mut trees, mut skipped, mut failed) = (vec![], vec![], vec![]);

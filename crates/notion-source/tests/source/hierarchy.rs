@@ -6,29 +6,18 @@
 use std::collections::BTreeSet;
 
 use notion_mock::{MockConfig, MockServer, SyntheticConfig, Workspace};
-use notion_source::client::{ClientConfig, NotionClient, RateLimit, SecretToken};
 use notion_source::hierarchy::{
     self, Hierarchy, Listing, NodeInfo, NodeInfos, NodeKind, RenderOptions, Selection,
 };
 use serde_json::{Value, json};
 
-fn client(server: &MockServer) -> NotionClient {
-    let config = ClientConfig {
-        base_url: server.url(),
-        rate: RateLimit::PerSecond {
-            per_second: 10_000.0,
-            burst: 100,
-        },
-        ..ClientConfig::default()
-    };
-    NotionClient::new(SecretToken::new("secret_mock_token"), config).unwrap()
-}
+use crate::common::fast_client;
 
 async fn listed(ws: Workspace) -> (Listing, notion_mock::Stats) {
     let server = MockServer::start(ws, MockConfig::unlimited())
         .await
         .unwrap();
-    let listing = hierarchy::list(&client(&server)).await.unwrap();
+    let listing = hierarchy::list(&fast_client(&server)).await.unwrap();
     let stats = server.stats();
     server.stop().await;
     (listing, stats)

@@ -4,8 +4,29 @@
 
 use std::sync::{Arc, Mutex};
 
-use notion_mock::Workspace;
+use notion_mock::{MockServer, Workspace};
+use notion_source::client::{ClientConfig, NotionClient, RateLimit, RetryPolicy, SecretToken};
 use notion_source::model::{Block, PageTree};
+
+/// A client for `server` that never waits for the rate limiter and retries
+/// after milliseconds, not seconds.
+pub fn fast_client(server: &MockServer) -> NotionClient {
+    let config = ClientConfig {
+        base_url: server.url(),
+        rate: RateLimit::PerSecond {
+            per_second: 10_000.0,
+            burst: 100,
+        },
+        retry: RetryPolicy {
+            base_delay: std::time::Duration::from_millis(5),
+            max_delay: std::time::Duration::from_millis(50),
+            max_attempts: 12,
+            ..RetryPolicy::default()
+        },
+        ..ClientConfig::default()
+    };
+    NotionClient::new(SecretToken::new("secret_mock_token"), config).unwrap()
+}
 
 /// The tree the mock says page `id` has.
 pub fn expected_tree(ws: &Workspace, id: &str) -> PageTree {
