@@ -10,7 +10,7 @@
 //!   and gives it back once stored; the build stage takes a place per page
 //!   it loads and gives it back once the page's chunks are written. So the
 //!   pages held by every workspace together never pass the budget.
-//! - [`SharedBounds::exports`]: the export encodes Parquet row groups (up
+//! - exports at once: the export encodes Parquet row groups (up
 //!   to a row group of buffered rows per file being written) and is CPU
 //!   bound; more exports at once than cores only add memory.
 //!
@@ -29,24 +29,16 @@ pub struct SharedBounds {
     /// Pages being read, waiting to be stored, or being built, across runs.
     pub pages: PageBudget,
     exports: Arc<Semaphore>,
-    exports_at_once: usize,
 }
 
 impl SharedBounds {
     /// At most `pages` pages in memory and `exports` exports at once (each
     /// at least one).
     pub fn new(pages: usize, exports: usize) -> SharedBounds {
-        let exports = exports.max(1);
         SharedBounds {
             pages: PageBudget::new(pages),
-            exports: Arc::new(Semaphore::new(exports)),
-            exports_at_once: exports,
+            exports: Arc::new(Semaphore::new(exports.max(1))),
         }
-    }
-
-    /// How many exports may run at once.
-    pub fn exports_at_once(&self) -> usize {
-        self.exports_at_once
     }
 
     /// Waits for an export's turn; `None` when cancelled first.
