@@ -8,7 +8,7 @@ use notion_ingest::commands;
 use notion_ingest::exit::Outcome;
 
 fn main() -> ExitCode {
-    keep_large_allocations_out_of_the_heap();
+    tune_malloc();
     let cli = notion_ingest::cli::parse();
     notion_ingest::logging::init(cli.verbose);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -51,19 +51,29 @@ fn main() -> ExitCode {
     }
 }
 
-/// glibc raises its mmap threshold each time a large block is freed; from
-/// then on multi-megabyte buffers (the export's Parquet pages and batches)
-/// are carved from the heap and stay resident after they are freed, so peak
-/// memory grew with the workspace (`pipeline_memory` benchmark). A fixed
-/// threshold (glibc's initial 128 KiB) hands such buffers back at once.
+/// Two glibc malloc settings that keep memory flat (`pipeline_memory` and
+/// `workspaces` benchmarks):
+/// - glibc raises its mmap threshold each time a large block is freed; from
+///   then on multi-megabyte buffers (the export's Parquet pages and batches)
+///   are carved from the heap and stay resident after they are freed, so
+///   peak memory grew with the workspace. A fixed threshold (glibc's initial
+///   128 KiB) hands such buffers back at once.
+/// - glibc gives threads up to 8 arenas per core, each keeping what was
+///   freed in it; a run over many workspaces touches them all from the
+///   runtime's and the store's threads (10 workspaces of 1,000 pages peaked
+///   at 184 MB). One arena per core peaked at 137 MB, for some CPU spent
+///   waiting on the arenas' locks (BENCHMARKS.md, "Large workspaces").
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
-fn keep_large_allocations_out_of_the_heap() {
-    // SAFETY: mallopt only sets a malloc tuning parameter; no other thread
+fn tune_malloc() {
+    let arenas = std::thread::available_parallelism().map_or(2, |n| n.get().max(2));
+    let arenas = libc::c_int::try_from(arenas).unwrap_or(libc::c_int::MAX);
+    // SAFETY: mallopt only sets malloc tuning parameters; no other thread
     // is running yet.
     unsafe {
         libc::mallopt(libc::M_MMAP_THRESHOLD, 128 * 1024);
+        libc::mallopt(libc::M_ARENA_MAX, arenas);
     }
 }
 
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-fn keep_large_allocations_out_of_the_heap() {}
+fn tune_malloc() {}

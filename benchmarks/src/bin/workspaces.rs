@@ -15,8 +15,9 @@
 //! workspace's crawl achieved against its 3/s (requests over the span
 //! between its first and last request, as its mock saw them), 429s.
 //!
-//! `cargo run --release -p benchmarks --bin workspaces [-- --workspaces 200 --pages 50 --pages-in-memory 1000 --bin PATH]`
-//! (`PATH` defaults to the `notion-ingest` built beside this benchmark:
+//! `cargo run --release -p benchmarks --bin workspaces [-- --workspaces 200 --pages 50 --pages-in-memory 1000 --rate 3 --bin PATH]`
+//! (`--rate` raises each workspace's limit and the run's pace together, to
+//! measure large workspaces' memory in minutes, not hours; `PATH` defaults to the `notion-ingest` built beside this benchmark:
 //! `cargo build --release --workspace --bins` first).
 
 use std::path::PathBuf;
@@ -24,7 +25,7 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use notion_mock::{MockServer, SyntheticConfig, Workspace};
+use notion_mock::{MockServer, RateLimit, SyntheticConfig, Workspace};
 
 /// CPU seconds (user + system) of process `pid` (`self` for this one).
 fn cpu_seconds(pid: &str) -> f64 {
@@ -54,6 +55,7 @@ fn status_mb(pid: u32, field: &str) -> f64 {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let (mut workspaces, mut pages, mut pages_in_memory) = (200usize, 10usize, 1000usize);
+    let mut rate = benchmarks::LIMIT_PER_SECOND;
     let mut bin = std::env::current_exe()?
         .parent()
         .context("the benchmark has no directory")?
@@ -65,9 +67,10 @@ async fn main() -> anyhow::Result<()> {
             "--pages-in-memory" => {
                 pages_in_memory = value.parse().context("--pages-in-memory N")?
             }
+            "--rate" => rate = value.parse().context("--rate R")?,
             "--bin" => bin = PathBuf::from(value),
             other => bail!(
-                "unknown flag {other} (flags: --workspaces N, --pages N, --pages-in-memory N, --bin PATH)"
+                "unknown flag {other} (flags: --workspaces N, --pages N, --pages-in-memory N, --rate R, --bin PATH)"
             ),
         }
     }
@@ -88,6 +91,10 @@ async fn main() -> anyhow::Result<()> {
         let min = ws.min_requests();
         minimum += min.total + min.users;
         let mut config = benchmarks::notion_like_config();
+        config.rate = RateLimit::TokenBucket {
+            per_second: rate,
+            burst: 10,
+        };
         config.token = format!("secret_workspace_{i}");
         tenants.push((ws, config));
     }
@@ -96,7 +103,7 @@ async fn main() -> anyhow::Result<()> {
     let mut config = String::new();
     for i in 0..workspaces {
         config.push_str(&format!(
-            "[[workspace]]\nname = \"w{i}\"\ntoken_env = \"WS_TOKEN_{i}\"\napi_url = \"{}\"\n\n",
+            "[[workspace]]\nname = \"w{i}\"\ntoken_env = \"WS_TOKEN_{i}\"\napi_url = \"{}\"\nrate = {rate}\n\n",
             server.url()
         ));
     }
@@ -170,13 +177,13 @@ async fn main() -> anyhow::Result<()> {
         .map(|s| s.rate_limited)
         .sum();
     println!(
-        "workspaces: {workspaces} x {pages} synthetic pages, one Notion-like mock serving them all (each 3 req/s, 250 ms median latency); `notion-ingest run --pages-in-memory {pages_in_memory}` over them"
+        "workspaces: {workspaces} x {pages} synthetic pages, one Notion-like mock serving them all (each {rate} req/s, 250 ms median latency); `notion-ingest run --pages-in-memory {pages_in_memory}` over them"
     );
     println!(
         "wall: {wall:.1} s; requests: {requests} (minimum {minimum}); answered 429: {limited}"
     );
     println!(
-        "crawl rate per workspace: median {:.2} req/s, lowest {:.2} req/s, highest {:.2} req/s (limit 3)",
+        "crawl rate per workspace: median {:.2} req/s, lowest {:.2} req/s, highest {:.2} req/s (limit {rate})",
         rates[rates.len() / 2],
         rates[0],
         rates[rates.len() - 1]

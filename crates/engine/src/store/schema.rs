@@ -290,6 +290,18 @@ mod tests {
     "#;
 
     #[test]
+    fn each_connection_caps_its_page_cache() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let cache: i64 = store
+            .conn
+            .query_row("PRAGMA cache_size", [], |row| row.get(0))
+            .unwrap();
+        // Negative: a size in KiB, not in pages.
+        assert_eq!(cache, -i64::from(crate::store::PAGE_CACHE_KIB));
+    }
+
+    #[test]
     fn opening_a_current_store_never_waits_for_the_writer() {
         let dir = tempfile::tempdir().unwrap();
         drop(Store::open(dir.path()).unwrap());
