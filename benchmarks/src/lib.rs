@@ -64,14 +64,20 @@ pub fn flag_pairs() -> anyhow::Result<Vec<(String, String)>> {
     Ok(pairs)
 }
 
-/// This process's resident memory (`VmRSS`, or `VmHWM` for the peak) in MB.
-pub fn proc_status_mb(field: &str) -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+/// A memory field of process `pid` (`"self"` for this one) from
+/// `/proc/PID/status`, such as `VmRSS` or `VmHWM`, in kB; `None` once the
+/// process is gone.
+pub fn status_kb(pid: &str, field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     status
         .lines()
         .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        .map_or(0.0, |kb| kb / 1024.0)
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+}
+
+/// This process's resident memory (`VmRSS`, or `VmHWM` for the peak) in MB.
+pub fn proc_status_mb(field: &str) -> f64 {
+    status_kb("self", field).map_or(0.0, |kb| kb as f64 / 1024.0)
 }
 
 /// The system allocator, keeping count of the bytes live on the heap: a

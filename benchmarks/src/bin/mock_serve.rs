@@ -15,15 +15,6 @@ use tokio::net::TcpStream;
 /// Concurrent connections of the load generator.
 const CONNECTIONS: usize = 8;
 
-fn rss_mb() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        .map_or(0.0, |kb| kb / 1024.0)
-}
-
 /// One keep-alive HTTP/1.1 connection sending GETs and reading whole answers.
 struct Connection {
     stream: BufReader<TcpStream>,
@@ -177,7 +168,7 @@ async fn main() -> Result<()> {
     );
 
     for pages in [1_000, 10_000, 100_000] {
-        let before = rss_mb();
+        let before = benchmarks::proc_status_mb("VmRSS");
         let t = Instant::now();
         let ws = Workspace::synthetic(&SyntheticConfig {
             pages,
@@ -185,7 +176,7 @@ async fn main() -> Result<()> {
             ..Default::default()
         });
         let built = t.elapsed();
-        let after = rss_mb();
+        let after = benchmarks::proc_status_mb("VmRSS");
         let t = Instant::now();
         let min = ws.min_requests();
         let min_took = t.elapsed();

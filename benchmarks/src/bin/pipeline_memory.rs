@@ -199,15 +199,6 @@ fn start_mock(bin: &Path, pages: usize, seed: u64) -> anyhow::Result<(KillOnDrop
     Ok((mock, url.unwrap_or_default(), minimum.unwrap_or_default()))
 }
 
-/// One memory reading of a process, in kB.
-fn status_kb(pid: u32, field: &str) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix(field))
-        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
-}
-
 fn measure(bin: &Path, pages: usize, seed: u64) -> anyhow::Result<Measured> {
     let (_mock, url, minimum_requests) = start_mock(bin, pages, seed)?;
     let out = tempfile::tempdir().context("cannot create the output directory")?;
@@ -246,7 +237,7 @@ fn measure(bin: &Path, pages: usize, seed: u64) -> anyhow::Result<Measured> {
     let (mut peak_kb, mut peak_before_export_kb) = (0, None);
     let status = loop {
         // VmHWM only grows, so the last reading before exit is the peak.
-        if let Some(hwm) = status_kb(pid, "VmHWM:") {
+        if let Some(hwm) = benchmarks::status_kb(&pid.to_string(), "VmHWM") {
             peak_kb = peak_kb.max(hwm);
         }
         if peak_before_export_kb.is_none() && export_dirs.iter().any(|d| d.exists()) {

@@ -17,8 +17,9 @@
 //!
 //! `cargo run --release -p benchmarks --bin workspaces [-- --workspaces 200 --pages 50 --pages-in-memory 1000 --rate 3 --bin PATH]`
 //! (`--rate` raises each workspace's limit and the run's pace together, to
-//! measure large workspaces' memory in minutes, not hours; `PATH` defaults to the `notion-ingest` built beside this benchmark:
-//! `cargo build --release --workspace --bins` first).
+//! measure large workspaces' memory in minutes, not hours; `PATH` defaults
+//! to the `notion-ingest` built beside this benchmark: `cargo build
+//! --release --workspace --bins` first).
 
 use std::path::PathBuf;
 use std::process::Stdio;
@@ -44,12 +45,7 @@ fn cpu_seconds(pid: &str) -> f64 {
 
 /// A `/proc/PID/status` field in MB (0 once the process is gone).
 fn status_mb(pid: u32, field: &str) -> f64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        .map_or(0.0, |kb| kb / 1024.0)
+    benchmarks::status_kb(&pid.to_string(), field).map_or(0.0, |kb| kb as f64 / 1024.0)
 }
 
 #[tokio::main]
